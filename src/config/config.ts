@@ -1,0 +1,94 @@
+/**
+ * The daemon's configuration, as validated by schemas/config.schema.json. Keys use OpenSIPS's modparam names so
+ * an operator can carry values over unchanged. Each interface adds its own object.
+ */
+export interface ColumnNames {
+  readonly registrar_column: string;
+  readonly proxy_column: string;
+  readonly aor_column: string;
+  readonly third_party_registrant_column: string;
+  readonly username_column: string;
+  readonly password_column: string;
+  readonly binding_URI_column: string;
+  readonly binding_params_column: string;
+  readonly expiry_column: string;
+  readonly forced_socket_column: string;
+  readonly cluster_shtag_column: string;
+  readonly state_column: string;
+}
+
+export interface TmConfig {
+  /** seconds: Timer F (OpenSIPS tm `fr_timeout`) */
+  readonly fr_timeout: number;
+  /** ms */
+  readonly t1: number;
+  /** ms */
+  readonly t2: number;
+}
+
+export interface TlsSocketOptions {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly verify: boolean;
+  readonly servername?: string;
+}
+
+export interface MiHttpConfig {
+  readonly enabled: boolean;
+  readonly ip: string;
+  readonly port: number;
+  readonly root: string;
+  readonly auth?: { readonly username: string; readonly password: string };
+}
+
+export interface MiFifoConfig {
+  readonly enabled: boolean;
+  readonly fifo_name: string;
+  readonly reply_dir: string;
+}
+
+export interface MiDatagramConfig {
+  readonly enabled: boolean;
+  /** OpenSIPS socket form: `udp:127.0.0.1:8080` or `unix:/path` */
+  readonly socket_name: string;
+}
+
+export interface WebsocketConfig {
+  readonly enabled: boolean;
+  readonly ip: string;
+  readonly port: number;
+  readonly path: string;
+  readonly token?: string;
+}
+
+export interface EventsConfig {
+  /** `subscribe_event` lines: event name → OpenSIPS socket strings (`rabbitmq:...`, `amqp://...`) */
+  readonly subscribe: readonly { readonly event: string; readonly socket: string }[];
+  readonly outbox_size: number;
+  /** add status/reason/expires/destination/record id to the params (off = byte-identical to OpenSIPS) */
+  readonly extended_params: boolean;
+  readonly websocket: WebsocketConfig;
+}
+
+export interface Config extends ColumnNames {
+  readonly db_url?: string;
+  /** embedded db_text directory used when db_url is unset */
+  readonly data_dir: string;
+  readonly table_name: string;
+  readonly hash_size: number;
+  readonly timer_interval: number;
+  readonly failure_retry_interval: number;
+  readonly reregister_expiry_percentage: number;
+  readonly default_expires: number;
+  readonly enable_clustering: number;
+  readonly listen: readonly string[];
+  readonly tls: Readonly<Record<string, TlsSocketOptions>>;
+  readonly user_agent: string;
+  readonly tm: TmConfig;
+  readonly mi_http: MiHttpConfig;
+  readonly mi_fifo: MiFifoConfig;
+  readonly mi_datagram: MiDatagramConfig;
+  readonly events: EventsConfig;
+  readonly log_level: string;
+}

@@ -1,0 +1,50 @@
+import type { SipResponse } from "./message.js";
+
+/**
+ * The port between the registrant engine and the SIP stack: the engine describes one REGISTER, the stack picks
+ * the target (RFC 3263) and the socket, adds the Via, runs the non-INVITE client transaction and resolves with
+ * exactly one final outcome.
+ */
+export interface RegisterRequest {
+  /** Request-URI: the registrar. */
+  readonly requestUri: string;
+  /** Outbound proxy URI (next hop only), when the record has one. */
+  readonly proxy?: string;
+  /** OpenSIPS socket string (`udp:1.2.3.4:5060`) the request must leave from. */
+  readonly forcedSocket?: string;
+  /** To URI (the AOR). */
+  readonly to: string;
+  /** From URI (third_party_registrant or the AOR). */
+  readonly from: string;
+  readonly fromTag: string;
+  readonly callId: string;
+  readonly cseq: number;
+  /**
+   * The binding: `<uri>` + params verbatim + `;expires=N`, or `"*"` for removing every binding
+   * (then the request carries `Expires: 0`).
+   */
+  readonly contact: { readonly uri: string; readonly params: string; readonly expiresSec: number } | "*";
+  readonly userAgent?: string;
+  /** A computed credentials header for a 401 (Authorization) or a 407 (Proxy-Authorization). */
+  readonly authorization?: { readonly header: "Authorization" | "Proxy-Authorization"; readonly value: string };
+}
+
+/** Where a request actually went (shown by MI `list` as `dst_IP`/`ip` and `socket`). */
+export interface Destination {
+  readonly transport: "udp" | "tcp" | "tls";
+  readonly address: string;
+  readonly port: number;
+  /** `proto:ip:port` of the local socket used, as OpenSIPS prints it. */
+  readonly socket: string;
+}
+
+export type SendOutcome =
+  | { readonly kind: "response"; readonly response: SipResponse; readonly destination: Destination }
+  /** Timer F fired on every target tried (OpenSIPS fakes a 408). */
+  | { readonly kind: "timeout"; readonly destination?: Destination }
+  /** Nothing could be sent or the connection broke: DNS failure, no socket, refused connection... */
+  | { readonly kind: "transport-error"; readonly error: Error; readonly destination?: Destination };
+
+export interface SipClient {
+  send(request: RegisterRequest): Promise<SendOutcome>;
+}
