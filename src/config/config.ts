@@ -82,6 +82,21 @@ export interface Config extends ColumnNames {
   readonly reregister_expiry_percentage: number;
   readonly default_expires: number;
   readonly enable_clustering: number;
+  /**
+   * Improvements over OpenSIPS (reference §11), modparam-style 0/1 switches; 0 = OpenSIPS's behaviour
+   * (docs/compatibility.md). Read by registrant/engine-options.ts.
+   */
+  readonly honour_retry_after: number;
+  readonly failure_backoff: number;
+  readonly spread_tick: number;
+  /** unREGISTER every registered record on a graceful stop (OpenSIPS sends nothing) */
+  readonly unregister_on_shutdown: number;
+  /** seconds a graceful stop waits for those unREGISTERs */
+  readonly shutdown_unregister_timeout: number;
+  readonly force_register_immediate: number;
+  readonly stale_nonce_retry: number;
+  /** `Contact: *` removals in a row before unique-binding enforcement gives up; 0 = unlimited */
+  readonly unique_binding_max_removals: number;
   readonly listen: readonly string[];
   readonly tls: Readonly<Record<string, TlsSocketOptions>>;
   readonly user_agent: string;
