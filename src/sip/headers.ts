@@ -1,0 +1,233 @@
+import { isIP } from "node:net";
+import { SipParseError } from "../errors.js";
+import type { NameAddr } from "./name-addr.js";
+import { parseNameAddr } from "./name-addr.js";
+import { isTokenChar, isWs, parseGenericParams, skipWs, splitCommaList } from "./params.js";
+import { parseDigits } from "./parse.js";
+
+/**
+ * Typed readers for the header values the registrant needs (RFC 3261 §20). Each takes the raw value(s) from
+ * `headerValue` / `headerValues` and returns `{ ok: true, ... } | { ok: false, error }`; none throws.
+ */
+
+type Failure = { ok: false; error: SipParseError };
+function fail(message: string): Failure {
+  return { ok: false, error: new SipParseError(message) };
+}
+
+/** One Via entry (§20.42): `SIP/2.0/UDP host:port;branch=...;received=...;rport=...`. */
+export interface Via {
+  /** `SIP/2.0` as written */
+  readonly protocol: string;
+  /** upper-cased: `UDP`, `TCP`, `TLS`, `SCTP`, `WS`... */
+  readonly transport: string;
+  /** sent-by host; IPv6 without brackets */
+  readonly host: string;
+  readonly port?: number;
+  /** names lower-cased, values as written */
+  readonly params: ReadonlyMap<string, string | null>;
+  readonly branch?: string;
+}
+
+/** Every Via entry of one header value, in order (a value may hold a comma list). */
+export function parseVia(value: string): { ok: true; vias: Via[] } | Failure {
+  const items = splitCommaList(value);
+  if (items === undefined) return fail("unbalanced quotes in Via");
+  const vias: Via[] = [];
+  for (const item of items) {
+    const via = parseOneVia(item);
+    if (via === undefined) return fail("bad Via");
+    vias.push(via);
+  }
+  return { ok: true, vias };
+}
+
+function readToken(s: string, i: number): number {
+  while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+  return i;
+}
+
+function parseOneVia(s: string): Via | undefined {
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with LWS allowed around "/"
+  let i = skipWs(s, 0);
+  const nameStart = i;
+  i = readToken(s, i);
+  if (i === nameStart) return undefined;
+  const protoName = s.slice(nameStart, i);
+  i = skipWs(s, i);
+  if (s.charCodeAt(i) !== 0x2f) return undefined;
+  i = skipWs(s, i + 1);
+  const verStart = i;
+  i = readToken(s, i);
+  if (i === verStart) return undefined;
+  const version = s.slice(verStart, i);
+  i = skipWs(s, i);
+  if (s.charCodeAt(i) !== 0x2f) return undefined;
+  i = skipWs(s, i + 1);
+  const trStart = i;
+  i = readToken(s, i);
+  if (i === trStart) return undefined;
+  const transport = s.slice(trStart, i).toUpperCase();
+  if (!isWs(s.charCodeAt(i))) return undefined;
+  i = skipWs(s, i);
+
+  let host: string;
+  if (s.charCodeAt(i) === 0x5b) {
+    const close = s.indexOf("]", i);
+    if (close < 0) return undefined;
+    host = s.slice(i + 1, close);
+    if (isIP(host) !== 6) return undefined;
+    i = close + 1;
+  } else {
+    const hs = i;
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (!(
+        (c >= 0x30 && c <= 0x39) ||
+        (c >= 0x41 && c <= 0x5a) ||
+        (c >= 0x61 && c <= 0x7a) ||
+        c === 0x2d ||
+        c === 0x2e
+      ))
+        break;
+      i++;
+    }
+    if (i === hs) return undefined;
+    host = s.slice(hs, i);
+  }
+  i = skipWs(s, i);
+  let port: number | undefined;
+  if (s.charCodeAt(i) === 0x3a) {
+    i = skipWs(s, i + 1);
+    const ps = i;
+    while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
+    const p = parseDigits(s.slice(ps, i));
+    if (p < 1 || p > 65535) return undefined;
+    port = p;
+  }
+  const params = parseGenericParams(s, i);
+  if (params === undefined) return undefined;
+  const branch = params.get("branch");
+  return {
+    protocol: `${protoName}/${version}`,
+    transport,
+    host,
+    ...(port !== undefined ? { port } : {}),
+    params,
+    ...(typeof branch === "string" ? { branch } : {}),
+  };
+}
+
+/** CSeq (§20.16): `1*DIGIT LWS Method`; the number is below 2**31 (§8.1.1.5). */
+export function parseCSeq(value: string): { ok: true; seq: number; method: string } | Failure {
+  const v = value.trim();
+  let i = 0;
+  while (i < v.length && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39) i++;
+  const seq = parseDigits(v.slice(0, i));
+  if (seq < 0 || seq >= 2 ** 31) return fail("bad CSeq number");
+  if (!isWs(v.charCodeAt(i))) return fail("bad CSeq");
+  const method = v.slice(skipWs(v, i));
+  if (method.length === 0 || readToken(method, 0) !== method.length) return fail("bad CSeq method");
+  return { ok: true, seq, method };
+}
+
+/** One contact of a Contact header (§20.10). */
+export interface ContactEntry {
+  /** the URI text between `<>` (or the bare addr-spec) */
+  readonly uri: string;
+  readonly displayName?: string;
+  /** header parameters, names lower-cased, values as written (quotes kept); null = no value */
+  readonly params: ReadonlyMap<string, string | null>;
+}
+
+/**
+ * Every contact of every Contact header value, in order. Comma lists are split outside quotes and `<>`.
+ * `*` (§10.2.2) must stand alone: `star` is true and `contacts` empty.
+ */
+export function parseContacts(
+  values: readonly string[],
+): { ok: true; star: boolean; contacts: ContactEntry[] } | Failure {
+  const contacts: ContactEntry[] = [];
+  let star = false;
+  for (const value of values) {
+    const items = splitCommaList(value);
+    if (items === undefined) return fail("unbalanced quotes or brackets in Contact");
+    for (const item of items) {
+      if (item === "*") {
+        star = true;
+        continue;
+      }
+      const na: NameAddr | undefined = parseNameAddr(item);
+      if (na === undefined) return fail("bad Contact");
+      contacts.push(na);
+    }
+  }
+  if (star && contacts.length > 0) return fail("Contact: * mixed with other contacts");
+  return { ok: true, star, contacts };
+}
+
+/** Largest delta-seconds value; bigger ones are taken as this (RFC 3261 §25.1 / §20.19 note). */
+export const MAX_DELTA_SECONDS = 4_294_967_295;
+
+/** `1*DIGIT` → seconds capped at MAX_DELTA_SECONDS, or -1. Any length is accepted; the loop is bounded by it. */
+function deltaSeconds(text: string): number {
+  if (text.length === 0) return -1;
+  let v = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    if (v <= MAX_DELTA_SECONDS) v = v * 10 + (c - 0x30);
+  }
+  return Math.min(v, MAX_DELTA_SECONDS);
+}
+
+/** Expires (§20.19) and Min-Expires (§20.23): `delta-seconds`, strictly digits. */
+export function parseDeltaSecondsHeader(value: string): { ok: true; seconds: number } | Failure {
+  const seconds = deltaSeconds(value.trim());
+  if (seconds < 0) return fail("bad delta-seconds");
+  return { ok: true, seconds };
+}
+
+/** Retry-After (§20.33): `delta-seconds [ comment ] *( ;retry-param )`. */
+export function parseRetryAfter(
+  value: string,
+): { ok: true; seconds: number; comment?: string; params: ReadonlyMap<string, string | null> } | Failure {
+  const v = value.trim();
+  let i = 0;
+  while (i < v.length && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39) i++;
+  const seconds = deltaSeconds(v.slice(0, i));
+  if (seconds < 0) return fail("bad Retry-After");
+  i = skipWs(v, i);
+  let comment: string | undefined;
+  if (v.charCodeAt(i) === 0x28) {
+    // comment = "(" *(ctext / quoted-pair / comment) ")": nested parentheses balance
+    let depth = 0;
+    const cs = i;
+    for (; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c === 0x5c) i++;
+      else if (c === 0x28) depth++;
+      else if (c === 0x29 && --depth === 0) break;
+    }
+    if (depth !== 0 || i >= v.length) return fail("unterminated Retry-After comment");
+    comment = v.slice(cs + 1, i);
+    i = skipWs(v, i + 1);
+  }
+  const params = parseGenericParams(v, i);
+  if (params === undefined) return fail("bad Retry-After parameters");
+  return comment !== undefined ? { ok: true, seconds, comment, params } : { ok: true, seconds, params };
+}
+
+/**
+ * The `expires` parameter of a contact read the way OpenSIPS reads it (reference §5.2 step 4): the digits
+ * before the first non-digit are kept (`60s` → 60, `-5`, `abc` or a missing value → 0). `wellFormed` tells
+ * the caller whether to log the error OpenSIPS logs. Values above 2**32-1 are capped (OpenSIPS wraps).
+ */
+export function contactExpiresParam(value: string | null): { seconds: number; wellFormed: boolean } {
+  if (value === null) return { seconds: 0, wellFormed: false };
+  let i = 0;
+  while (i < value.length && value.charCodeAt(i) >= 0x30 && value.charCodeAt(i) <= 0x39) i++;
+  const digits = value.slice(0, i);
+  const seconds = digits.length === 0 ? 0 : deltaSeconds(digits);
+  return { seconds, wellFormed: i === value.length && i > 0 };
+}

@@ -1,0 +1,136 @@
+/**
+ * Low-level scanners shared by the header readers: quoted strings, comma lists and `;name=value` parameter
+ * lists (RFC 3261 §25.1 `quoted-string`, `generic-param`, `#rule` lists). They work on one header value and
+ * return -1 / undefined instead of throwing.
+ */
+
+const TAB = 0x09;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const SEMI = 0x3b;
+const LT = 0x3c;
+const EQ = 0x3d;
+const BACKSLASH = 0x5c;
+
+/** RFC 3261 §25.1 `token` characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
+const TOKEN = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~") TOKEN[c.charCodeAt(0)] = 1;
+
+export function isTokenChar(code: number): boolean {
+  return code < 128 && TOKEN[code] === 1;
+}
+
+/** True when `text` is a non-empty RFC 3261 token. */
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (!isTokenChar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+export function isWs(code: number): boolean {
+  return code === SPACE || code === TAB;
+}
+
+export function skipWs(s: string, i: number, end = s.length): number {
+  while (i < end && isWs(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * `s[i]` must be the opening `"`. Returns the index just after the closing quote, or -1 when the string is
+ * unterminated (a `\` escapes the next character, RFC 3261 §25.1 `quoted-pair`).
+ */
+export function scanQuoted(s: string, i: number, end = s.length): number {
+  for (let j = i + 1; j < end; j++) {
+    const c = s.charCodeAt(j);
+    if (c === BACKSLASH) j++;
+    else if (c === QUOTE) return j + 1;
+  }
+  return -1;
+}
+
+/** Content of a quoted string (without the quotes), with `\x` escapes resolved. */
+export function unquote(quoted: string): string {
+  const inner = quoted.length >= 2 && quoted.charCodeAt(0) === QUOTE ? quoted.slice(1, -1) : quoted;
+  return inner.includes("\\") ? inner.replace(/\\(.)/gs, "$1") : inner;
+}
+
+/** `text` as a quoted-string: `"` and `\` escaped. */
+export function quote(text: string): string {
+  return `"${text.replace(/["\\]/g, "\\$&")}"`;
+}
+
+/**
+ * Splits a header value on top-level commas: commas inside quoted strings and inside `<...>` do not count.
+ * Returns undefined when a quote or angle bracket is left open. Items are trimmed; empty items are kept
+ * so the caller can decide (RFC 7230 §7 allows empty list elements, a Contact list does not).
+ */
+export function splitCommaList(value: string): string[] | undefined {
+  const out: string[] = [];
+  let start = 0;
+  let i = 0;
+  const n = value.length;
+  while (i < n) {
+    const c = value.charCodeAt(i);
+    if (c === QUOTE) {
+      i = scanQuoted(value, i, n);
+      if (i < 0) return undefined;
+      continue;
+    }
+    if (c === LT) {
+      const close = value.indexOf(">", i + 1);
+      if (close < 0) return undefined;
+      i = close + 1;
+      continue;
+    }
+    if (c === COMMA) {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+    i++;
+  }
+  out.push(value.slice(start).trim());
+  return out;
+}
+
+/**
+ * Parses `*( SEMI generic-param )` from `s[start]` to `end` (RFC 3261 §25.1: `generic-param = token
+ * [ EQUAL gen-value ]`, `gen-value = token / host / quoted-string`). Names are lower-cased (they compare
+ * case-insensitively); values are kept as written, quotes included; a name without `=` maps to null. The
+ * first occurrence of a repeated name wins. Returns undefined on a malformed list.
+ */
+export function parseGenericParams(s: string, start: number, end = s.length): Map<string, string | null> | undefined {
+  const params = new Map<string, string | null>();
+  let i = skipWs(s, start, end);
+  while (i < end) {
+    if (s.charCodeAt(i) !== SEMI) return undefined;
+    i = skipWs(s, i + 1, end);
+    const nameStart = i;
+    while (i < end && isTokenChar(s.charCodeAt(i))) i++;
+    if (i === nameStart) return undefined;
+    const name = s.slice(nameStart, i).toLowerCase();
+    i = skipWs(s, i, end);
+    let value: string | null = null;
+    if (i < end && s.charCodeAt(i) === EQ) {
+      i = skipWs(s, i + 1, end);
+      const valueStart = i;
+      if (i < end && s.charCodeAt(i) === QUOTE) {
+        i = scanQuoted(s, i, end);
+        if (i < 0) return undefined;
+      } else {
+        // token / host: IPv6 references bring "[", "]" and ":" along.
+        while (i < end) {
+          const c = s.charCodeAt(i);
+          if (!isTokenChar(c) && c !== 0x3a && c !== 0x5b && c !== 0x5d) break;
+          i++;
+        }
+        if (i === valueStart) return undefined;
+      }
+      value = s.slice(valueStart, i);
+      i = skipWs(s, i, end);
+    }
+    if (!params.has(name)) params.set(name, value);
+  }
+  return params;
+}

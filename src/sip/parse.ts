@@ -1,0 +1,225 @@
+import { SipParseError } from "../errors.js";
+import type { SipHeader, SipMessage } from "./message.js";
+import { isTokenChar } from "./params.js";
+
+/**
+ * Bytes → SipMessage (RFC 3261 §7, §20, ABNF §25). This runs for every datagram and every framed stream
+ * message, so it makes one pass over the header section, one string for it, and one small object per header;
+ * values are kept raw (unfolded, trimmed) and read on demand by `headers.ts`, `name-addr.ts` and `digest.ts`.
+ * It never throws and every loop is bounded by the limits below.
+ */
+export interface ParseLimits {
+  /** whole message, header section plus body */
+  readonly maxMessageBytes: number;
+  /** one header line after unfolding, and the start line */
+  readonly maxLineBytes: number;
+  readonly maxHeaders: number;
+}
+
+/** 64 KiB is the largest UDP datagram; responses to REGISTER are a few hundred bytes. */
+export const DEFAULT_PARSE_LIMITS: ParseLimits = {
+  maxMessageBytes: 65_535,
+  maxLineBytes: 8_192,
+  maxHeaders: 128,
+};
+
+export type ParseResult = { ok: true; message: SipMessage } | { ok: false; error: SipParseError };
+
+/**
+ * Compact header forms (RFC 3261 §7.3.3 and the RFCs that registered the other letters), mapped to the
+ * canonical lower-case long name every lookup uses.
+ */
+const COMPACT_FORMS: ReadonlyMap<string, string> = new Map([
+  ["a", "accept-contact"], // RFC 3841
+  ["b", "referred-by"], // RFC 3892
+  ["c", "content-type"],
+  ["d", "request-disposition"], // RFC 3841
+  ["e", "content-encoding"],
+  ["f", "from"],
+  ["i", "call-id"],
+  ["j", "reject-contact"], // RFC 3841
+  ["k", "supported"],
+  ["l", "content-length"],
+  ["m", "contact"],
+  ["n", "identity-info"], // RFC 4474
+  ["o", "event"], // RFC 6665
+  ["r", "refer-to"], // RFC 3515
+  ["s", "subject"],
+  ["t", "to"],
+  ["u", "allow-events"], // RFC 6665
+  ["v", "via"],
+  ["x", "session-expires"], // RFC 4028
+  ["y", "identity"], // RFC 8224
+]);
+
+/** Canonical lower-case long form of a header name as it appeared on the wire. */
+export function canonicalHeaderName(raw: string): string {
+  const lower = raw.toLowerCase();
+  return lower.length === 1 ? (COMPACT_FORMS.get(lower) ?? lower) : lower;
+}
+
+// RFC 3261 §8.1.1: the headers every request and response carries; a message without them cannot be
+// matched to a transaction (§17.1.3) or a registration.
+const MANDATORY = ["via", "from", "to", "call-id", "cseq"] as const;
+const MANDATORY_BIT: ReadonlyMap<string, number> = new Map(MANDATORY.map((name, i) => [name, 1 << i]));
+const ALL_MANDATORY = (1 << MANDATORY.length) - 1;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const HT = 0x09;
+
+function failure(message: string, offset: number): { ok: false; error: SipParseError } {
+  return { ok: false, error: new SipParseError(message, offset) };
+}
+
+/**
+ * Where the header section ends: `headEnd` is the index of the line feed closing the last header line,
+ * `bodyStart` the first body byte. Bare LF line ends are tolerated (RFC 3261 §7.5 asks for robustness).
+ * Returns -1 when there is no empty line before `limit`.
+ */
+export function findHeaderEnd(buf: Buffer, from: number, limit: number): { headEnd: number; bodyStart: number } | -1 {
+  let p = buf.indexOf(LF, from);
+  while (p >= 0 && p < limit) {
+    const next = buf[p + 1];
+    if (next === LF) return { headEnd: p, bodyStart: p + 2 };
+    if (next === CR && buf[p + 2] === LF) return { headEnd: p, bodyStart: p + 3 };
+    p = buf.indexOf(LF, p + 1);
+  }
+  return -1;
+}
+
+/** Strict `1*DIGIT` (no sign, no spaces inside) as a safe integer, or -1. */
+export function parseDigits(text: string): number {
+  if (text.length === 0 || text.length > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
+
+/** Parses one complete SIP message (a UDP datagram, or one message cut by StreamFramer). Never throws. */
+export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
+  const lim = limits === undefined ? DEFAULT_PARSE_LIMITS : { ...DEFAULT_PARSE_LIMITS, ...limits };
+  if (buf.length > lim.maxMessageBytes) return failure(`message larger than ${lim.maxMessageBytes} bytes`, 0);
+
+  // §7.5: CRLFs before the start line are ignored.
+  let start = 0;
+  while (start < buf.length && (buf[start] === CR || buf[start] === LF)) start++;
+  if (start === buf.length) return failure("empty message", start);
+
+  const end = findHeaderEnd(buf, start, buf.length);
+  if (end === -1) return failure("header section not terminated by an empty line", buf.length);
+  const head = buf.toString("utf8", start, end.headEnd);
+
+  // start line
+  let eol = head.indexOf("\n");
+  if (eol < 0) eol = head.length;
+  const startLineEnd = eol > 0 && head.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
+  if (startLineEnd > lim.maxLineBytes) return failure("start line too long", start);
+  const first = parseStartLine(head.slice(0, startLineEnd));
+  if (typeof first === "string") return failure(first, start);
+
+  const headers: SipHeader[] = [];
+  let seen = 0;
+  let contentLength = -1;
+  let name = "";
+  let value = "";
+  let pos = eol + 1;
+  /** Stores the header just completed (folding may have extended it); returns an error text. */
+  const flush = (): string | undefined => {
+    if (headers.length >= lim.maxHeaders) return `more than ${lim.maxHeaders} headers`;
+    headers.push({ name, value });
+    seen |= MANDATORY_BIT.get(name) ?? 0;
+    if (name === "content-length") {
+      const cl = parseDigits(value);
+      if (cl < 0) return "bad Content-Length";
+      if (contentLength >= 0 && cl !== contentLength) return "conflicting Content-Length";
+      contentLength = cl;
+    }
+    return undefined;
+  };
+  while (pos <= head.length) {
+    let next = head.indexOf("\n", pos);
+    if (next < 0) next = head.length;
+    const lineEnd = next > pos && head.charCodeAt(next - 1) === CR ? next - 1 : next;
+    if (lineEnd - pos > lim.maxLineBytes) return failure("header line too long", start + pos);
+    const c0 = head.charCodeAt(pos);
+    if (c0 === SP || c0 === HT) {
+      // §7.3.1 folding: a line starting with white space continues the previous header, LWS → one SP.
+      if (name === "") return failure("continuation line before any header", start + pos);
+      const more = head.slice(pos, lineEnd).trim();
+      if (more.length > 0) value = value.length > 0 ? `${value} ${more}` : more;
+      if (value.length > lim.maxLineBytes) return failure("folded header too long", start + pos);
+    } else {
+      if (name !== "") {
+        const r = flush();
+        if (r !== undefined) return failure(r, start + pos);
+      }
+      let colon = pos;
+      while (colon < lineEnd && isTokenChar(head.charCodeAt(colon))) colon++;
+      if (colon === pos) return failure("bad header name", start + pos);
+      const nameEnd = colon;
+      while (colon < lineEnd && (head.charCodeAt(colon) === SP || head.charCodeAt(colon) === HT)) colon++;
+      if (colon >= lineEnd || head.charCodeAt(colon) !== 0x3a) return failure("header line without colon", start + pos);
+      name = canonicalHeaderName(head.slice(pos, nameEnd));
+      value = head.slice(colon + 1, lineEnd).trim();
+    }
+    pos = next + 1;
+  }
+  if (name !== "") {
+    const r = flush();
+    if (r !== undefined) return failure(r, start + head.length);
+  }
+  if (seen !== ALL_MANDATORY) {
+    const missing = MANDATORY.filter((_, i) => (seen & (1 << i)) === 0);
+    return failure(`missing mandatory header(s): ${missing.join(", ")}`, start);
+  }
+
+  // §18.3: the body is Content-Length bytes; a datagram shorter than that is discarded, extra bytes dropped.
+  // Without Content-Length (allowed over UDP only) the body runs to the end of the datagram.
+  let body: Buffer;
+  if (contentLength >= 0) {
+    if (end.bodyStart + contentLength > buf.length) return failure("body shorter than Content-Length", buf.length);
+    body = buf.subarray(end.bodyStart, end.bodyStart + contentLength);
+  } else {
+    body = buf.subarray(end.bodyStart);
+  }
+
+  const message: SipMessage =
+    first.kind === "request"
+      ? { kind: "request", method: first.method, uri: first.uri, headers, body }
+      : { kind: "response", status: first.status, reason: first.reason, headers, body };
+  return { ok: true, message };
+}
+
+type StartLine =
+  { kind: "request"; method: string; uri: string } | { kind: "response"; status: number; reason: string };
+
+/** `Method SP Request-URI SP SIP/2.0` or `SIP/2.0 SP 3DIGIT SP Reason-Phrase` (§7.1, §7.2). */
+function parseStartLine(line: string): StartLine | string {
+  if (line.length >= 8 && line.slice(0, 8).toUpperCase() === "SIP/2.0 ") {
+    // status-code = 3DIGIT, 100..699 (§7.2); the reason phrase may be empty
+    if (line.length < 11) return "bad status line";
+    const status = parseDigits(line.slice(8, 11));
+    if (status < 100 || status > 699) return "bad status code";
+    if (line.length > 11 && line.charCodeAt(11) !== SP) return "bad status line";
+    return { kind: "response", status, reason: line.slice(12) };
+  }
+  const sp1 = line.indexOf(" ");
+  if (sp1 <= 0) return "bad start line";
+  const sp2 = line.indexOf(" ", sp1 + 1);
+  if (sp2 < 0 || sp2 === sp1 + 1) return "bad request line";
+  if (line.slice(sp2 + 1).toUpperCase() !== "SIP/2.0") return "unsupported SIP version";
+  const method = line.slice(0, sp1);
+  for (let i = 0; i < method.length; i++) if (!isTokenChar(method.charCodeAt(i))) return "bad method";
+  const uri = line.slice(sp1 + 1, sp2);
+  for (let i = 0; i < uri.length; i++) {
+    const c = uri.charCodeAt(i);
+    if (c <= SP || c === 0x7f) return "bad Request-URI";
+  }
+  return { kind: "request", method, uri };
+}
