@@ -1,0 +1,114 @@
+import type { EventsConfig, TlsSocketOptions } from "../config/config.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { eventCommands } from "../mi/commands/events.js";
+import type { MiCommand } from "../mi/command.js";
+import type { RecordView } from "../registrant/operations.js";
+import type { StateChange } from "../registrant/state-change.js";
+import { EventBus } from "./bus.js";
+import { buildEvent } from "./catalog.js";
+import type { RegistrantEvent } from "./catalog.js";
+import type { BackoffOptions, RabbitmqSinkCounters } from "./rabbitmq-sink.js";
+import { Subscriptions } from "./subscriptions.js";
+import type { SubscribeResult } from "./subscriptions.js";
+import { WebsocketSink } from "./websocket-sink.js";
+import type { MiDispatch, WebsocketSinkCounters, WebsocketSinkOptions } from "./websocket-sink.js";
+
+export interface EventsDeps {
+  readonly log: Logger;
+  /** current records, for the websocket snapshot */
+  readonly snapshot: () => Iterable<RecordView>;
+  /** MI over the websocket; called lazily, so it may close over a dispatcher built after startEvents */
+  readonly dispatchMi?: MiDispatch;
+  /** the daemon's `tls` map, for `tls_domain=` sockets */
+  readonly tls?: Readonly<Record<string, TlsSocketOptions>>;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly connectTimeoutMs?: number;
+  readonly websocket?: Pick<WebsocketSinkOptions, "maxBufferedBytes" | "pingIntervalMs" | "cutoffGraceMs">;
+}
+
+export interface EventsCounters {
+  /** events raised (one per state change that has an event) */
+  readonly raised: number;
+  readonly rabbitmq: readonly { readonly socket: string; readonly counters: RabbitmqSinkCounters }[];
+  /** total over every RabbitMQ connection: events the outboxes had to drop */
+  readonly dropped: number;
+  readonly websocket?: WebsocketSinkCounters;
+}
+
+export interface Events {
+  /** hand every engine StateChange here; never throws, never blocks */
+  onStateChange(change: StateChange): void;
+  /** every raised event, for in-process observers (tests, metrics) */
+  onEvent(listener: (ev: RegistrantEvent) => void): () => void;
+  subscribe(event: string, socket: string): SubscribeResult;
+  commands(): MiCommand[];
+  counters(): EventsCounters;
+  /** the websocket's bound port, when it is enabled */
+  readonly websocketPort: number | undefined;
+  /** drains outboxes for up to `timeoutMs`, then closes every connection */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Builds the events side: E_REGISTRANT_* from state changes, the config's `subscribe` list (as
+ * `subscribe_event` lines in an OpenSIPS startup route), RabbitMQ sinks and the websocket endpoint.
+ * A bad `subscribe` entry stops start-up with a ConfigError naming it.
+ */
+export async function startEvents(config: EventsConfig, deps: EventsDeps): Promise<Events> {
+  const log = deps.log.child({ mod: "events" });
+  const bus = new EventBus<RegistrantEvent>(log);
+  const subs = new Subscriptions({
+    outboxSize: config.outbox_size,
+    log,
+    ...(deps.tls === undefined ? {} : { tls: deps.tls }),
+    ...(deps.backoff === undefined ? {} : { backoff: deps.backoff }),
+    ...(deps.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: deps.connectTimeoutMs }),
+  });
+  config.subscribe.forEach((s, i) => {
+    const r = subs.subscribe(s.event, s.socket);
+    if (!r.ok) throw new ConfigError(`/events/subscribe/${i}: ${r.error}`);
+  });
+  bus.on((ev) => subs.dispatch(ev));
+
+  let ws: WebsocketSink | undefined;
+  if (config.websocket.enabled) {
+    ws = await WebsocketSink.start({
+      config: config.websocket,
+      log,
+      snapshot: deps.snapshot,
+      ...(deps.dispatchMi === undefined ? {} : { dispatchMi: deps.dispatchMi }),
+      ...deps.websocket,
+    });
+    const sink = ws;
+    bus.on((ev) => sink.dispatch(ev));
+  }
+
+  let raised = 0;
+  return {
+    onStateChange(change) {
+      let ev: RegistrantEvent | undefined;
+      try {
+        ev = buildEvent(change, config.extended_params);
+      } catch (err) {
+        log.error({ err }, "cannot build event");
+        return;
+      }
+      if (ev === undefined) return;
+      raised++;
+      bus.emit(ev);
+    },
+    onEvent: (listener) => bus.on(listener),
+    subscribe: (event, socket) => subs.subscribe(event, socket),
+    commands: () => eventCommands(subs),
+    counters() {
+      const rabbitmq = subs.counters();
+      const dropped = rabbitmq.reduce((n, c) => n + c.counters.dropped, 0);
+      return { raised, rabbitmq, dropped, ...(ws === undefined ? {} : { websocket: ws.counters() }) };
+    },
+    websocketPort: ws?.port,
+    async close(timeoutMs = 5_000) {
+      await Promise.all([subs.close(timeoutMs), ws?.close()]);
+    },
+  };
+}

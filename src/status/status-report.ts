@@ -1,0 +1,143 @@
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import { srIdentifier } from "../registrant/coords.js";
+import type { Coords } from "../registrant/coords.js";
+import type { StateChange, TableChange } from "../registrant/state-change.js";
+import { RegState, stateName } from "../registrant/state.js";
+import type { RegStateValue } from "../registrant/state.js";
+import type { MiCommand } from "../mi/command.js";
+import { statusReportCommands } from "../mi/commands/status-report.js";
+
+/** OpenSIPS's pre-defined SR values (reference mi-and-events §8); 0 is never stored. */
+export const SrStatus = {
+  READY: 1,
+  /** uac_registrant names the waiting states LOADING_DATA, but it is the same number as NOT_READY */
+  LOADING_DATA: -1,
+  NOT_READY: -1,
+  SHUTTING_DOWN: -2,
+} as const;
+
+export const UAC_REGISTRANT_GROUP = "uac_registrant";
+export const CORE_GROUP = "core";
+const REPORTS_KEPT = 20;
+
+export interface SrReport {
+  readonly timestampSec: number;
+  /** C ctime() text, local time, without the newline */
+  readonly date: string;
+  readonly log: string;
+}
+
+export interface SrIdentifierView {
+  readonly name: string;
+  readonly status: number;
+  readonly details?: string;
+  readonly reports: readonly SrReport[];
+}
+
+interface Identifier {
+  status: number;
+  details: string | undefined;
+  reports: SrReport[];
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** `Www Mmm dd hh:mm:ss yyyy` as ctime(3) prints it (day of month padded with a space), local time */
+export function ctime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+function statusFor(state: RegStateValue): number {
+  return state === RegState.REGISTERED_STATE ? SrStatus.READY : SrStatus.NOT_READY;
+}
+
+/**
+ * OpenSIPS's Status/Report store as uac_registrant feeds it (reference uac-registrant §9): group
+ * `uac_registrant`, one identifier `aor=..;contact=..;registrar=..` per record, READY (1) while REGISTERED
+ * and NOT_READY (-1) otherwise, details = the state name, and a ring of the last 20 reports with
+ * OpenSIPS's texts (including their trailing newline). Unlike OpenSIPS, an identifier is removed with its
+ * record. The core group `core`/`main` is kept here too, so `sr_list_status` reads as OpenSIPS's.
+ * Lists are newest-registered first, reports oldest first, as OpenSIPS prints them.
+ */
+export class StatusReport {
+  private readonly groups = new Map<string, Map<string, Identifier>>();
+
+  constructor(private readonly clock: Clock = systemClock) {
+    this.groups.set(CORE_GROUP, new Map());
+    this.setStatus(CORE_GROUP, "main", -1, "initializing");
+    this.groups.set(UAC_REGISTRANT_GROUP, new Map());
+  }
+
+  /** core/main: "running" (1) once the daemon serves, "shutting down" (-2) on the way out */
+  setCoreStatus(details: "running" | "shutting down"): void {
+    this.setStatus(CORE_GROUP, "main", details === "running" ? SrStatus.READY : SrStatus.SHUTTING_DOWN, details);
+  }
+
+  onTableChange(change: TableChange): void {
+    const group = this.groups.get(UAC_REGISTRANT_GROUP)!;
+    const name = srIdentifier(change.coords);
+    if (change.kind === "removed") {
+      group.delete(name);
+      return;
+    }
+    if (!group.has(name)) this.create(change.coords);
+  }
+
+  onStateChange(change: StateChange): void {
+    const group = this.groups.get(UAC_REGISTRANT_GROUP)!;
+    const ident = group.get(srIdentifier(change.coords)) ?? this.create(change.coords);
+    const name = stateName(change.to);
+    ident.status = statusFor(change.to);
+    ident.details = name;
+    this.addReport(ident, change.atMs, `state changed to ${name}\n`);
+  }
+
+  groupNames(): readonly string[] {
+    return [...this.groups.keys()].reverse();
+  }
+
+  /** undefined when the group does not exist */
+  identifiers(group: string): readonly SrIdentifierView[] | undefined {
+    const g = this.groups.get(group);
+    if (g === undefined) return undefined;
+    return [...g.entries()].reverse().map(([name, i]) => ({
+      name,
+      status: i.status,
+      ...(i.details === undefined ? {} : { details: i.details }),
+      reports: i.reports,
+    }));
+  }
+
+  commands(): MiCommand[] {
+    return statusReportCommands(this);
+  }
+
+  private create(coords: Coords): Identifier {
+    const name = stateName(RegState.NOT_REGISTERED_STATE);
+    const ident: Identifier = { status: SrStatus.NOT_READY, details: name, reports: [] };
+    this.groups.get(UAC_REGISTRANT_GROUP)!.set(srIdentifier(coords), ident);
+    this.addReport(ident, this.clock.nowMs(), `created with state ${name}\n`);
+    return ident;
+  }
+
+  private setStatus(group: string, identifier: string, status: number, details: string): void {
+    const g = this.groups.get(group)!;
+    let ident = g.get(identifier);
+    if (ident === undefined) {
+      ident = { status, details, reports: [] };
+      g.set(identifier, ident);
+    }
+    ident.status = status === 0 ? 1 : status;
+    ident.details = details;
+    this.addReport(ident, this.clock.nowMs(), details);
+  }
+
+  private addReport(ident: Identifier, atMs: number, log: string): void {
+    ident.reports.push({ timestampSec: Math.floor(atMs / 1000), date: ctime(atMs), log });
+    if (ident.reports.length > REPORTS_KEPT) ident.reports.shift();
+  }
+}

@@ -1,0 +1,157 @@
+process.env["TZ"] = "UTC";
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { ManualClock } from "../../../src/clock.js";
+import { MiError } from "../../../src/errors.js";
+import type { MiCommand, MiParams } from "../../../src/mi/command.js";
+import type { Coords } from "../../../src/registrant/coords.js";
+import { RegState } from "../../../src/registrant/state.js";
+import type { RegStateValue } from "../../../src/registrant/state.js";
+import { StatusReport, ctime } from "../../../src/status/status-report.js";
+
+const GOLDEN = "/work/shared/golden/mi";
+
+function goldenResult(file: string): unknown {
+  const text = readFileSync(`${GOLDEN}/${file}`, "utf8");
+  const body = text.slice(text.lastIndexOf("\n{") + 1);
+  const reply = JSON.parse(body) as { result?: unknown; error?: unknown };
+  return reply.result ?? reply.error;
+}
+
+function run(cmds: MiCommand[], name: string, params: MiParams = {}): unknown {
+  const cmd = cmds.find((c) => c.name === name || c.aliases?.includes(name));
+  assert.ok(cmd, `command ${name}`);
+  return cmd.handler(params);
+}
+
+const alice: Coords = {
+  aor: "sip:alice@example.test",
+  contact: "sip:alice@127.0.0.1:5080",
+  registrar: "sip:127.0.0.1:5070",
+};
+const bob: Coords = {
+  aor: "sip:bob@example.test",
+  contact: "sip:bob@127.0.0.1:5080;transport=tcp",
+  registrar: "sip:127.0.0.1:5070;transport=tcp",
+};
+const carol: Coords = {
+  aor: "sip:carol@example.test",
+  contact: "sip:carol@127.0.0.1:5080",
+  registrar: "sip:127.0.0.1:5070",
+};
+const dave: Coords = {
+  aor: "sip:dave@example.test",
+  contact: "sip:dave@127.0.0.1:5080",
+  registrar: "sip:example.test",
+};
+
+/** replays the golden capture's life of the four DB records */
+function goldenLife(): StatusReport {
+  const clock = new ManualClock(1795422243_000);
+  const sr = new StatusReport(clock);
+  sr.setCoreStatus("running");
+  [alice, bob, carol, dave].forEach((coords, i) => sr.onTableChange({ kind: "added", coords, recordId: i + 1 }));
+  let from: RegStateValue = RegState.NOT_REGISTERED_STATE;
+  const go = (coords: Coords, atSec: number, ...states: RegStateValue[]) => {
+    for (const to of states) {
+      sr.onStateChange({ coords, recordId: 1, from, to, atMs: atSec * 1000 + 123 });
+      from = to;
+    }
+  };
+  const { REGISTERING_STATE: R, AUTHENTICATING_STATE: A, REGISTERED_STATE: OK, WRONG_CREDENTIALS_STATE: W } = RegState;
+  go(alice, 1795422249, R, A, OK);
+  go(bob, 1795422254, R, A, OK);
+  go(carol, 1795422254, R, A, W);
+  go(alice, 1795422289, R, A, OK);
+  go(carol, 1795422304, R, A, W);
+  return sr;
+}
+
+describe("StatusReport", () => {
+  it("prints ctime like C, day padded with a space", () => {
+    assert.equal(ctime(1644396830_000), "Wed Feb  9 08:53:50 2022");
+    assert.equal(ctime(1795422243_000), "Mon Nov 23 08:24:03 2026");
+  });
+
+  it("sr_list_reports after the records' life equals the golden capture", () => {
+    const cmds = goldenLife().commands();
+    assert.deepEqual(
+      run(cmds, "sr_list_reports", { group: "uac_registrant" }),
+      goldenResult("sr_list_reports-uac_registrant.http"),
+    );
+    assert.deepEqual(
+      run(cmds, "status_report:reports", { group: "uac_registrant" }),
+      goldenResult("status_report-reports-uac_registrant.http"),
+    );
+    assert.deepEqual(
+      run(cmds, "sr_list_reports", {
+        group: "uac_registrant",
+        identifier: "aor=sip:alice@example.test;contact=sip:alice@127.0.0.1:5080;registrar=sip:127.0.0.1:5070",
+      }),
+      goldenResult("sr_list_reports-one.http"),
+    );
+  });
+
+  it("status, identifiers and the all-groups listing have the golden shapes", () => {
+    const cmds = goldenLife().commands();
+    assert.deepEqual(
+      run(cmds, "sr_list_status", { group: "uac_registrant" }),
+      goldenResult("sr_list_status-uac_registrant.http"),
+    );
+    assert.deepEqual(
+      run(cmds, "status_report:status", { group: "uac_registrant" }),
+      goldenResult("status_report-status-uac_registrant.http"),
+    );
+    assert.deepEqual(run(cmds, "sr_list_status"), goldenResult("sr_list_status-all.http"));
+    assert.deepEqual(
+      run(cmds, "sr_list_identifiers", { group: "uac_registrant" }),
+      goldenResult("sr_list_identifiers-uac_registrant.http"),
+    );
+  });
+
+  it("answers OpenSIPS's 404s and the aggregate", () => {
+    const cmds = goldenLife().commands();
+    assert.throws(
+      () => run(cmds, "sr_get_status", { group: "uac_registrant" }),
+      (e: unknown) => e instanceof MiError && e.miCode === 404 && e.message === "Identity not found",
+    );
+    assert.deepEqual(goldenResult("sr_get_status-uac_registrant.http"), { code: 404, message: "Identity not found" });
+    assert.throws(
+      () => run(cmds, "sr_list_status", { group: "nope" }),
+      (e: unknown) => e instanceof MiError && e.miCode === 404 && e.message === "Group not found",
+    );
+    assert.throws(
+      () => run(cmds, "sr_list_reports", { group: "uac_registrant", identifier: "x" }),
+      (e: unknown) => e instanceof MiError && e.miCode === 404 && e.message === "Identifier not found",
+    );
+    assert.deepEqual(run(cmds, "sr_get_status", { group: "uac_registrant", identifier: "all" }), {
+      Readiness: false,
+      Status: -1,
+      Details: "aggregated",
+    });
+    assert.deepEqual(run(cmds, "sr_get_status", { group: "core" }), { Readiness: true, Status: 1, Details: "running" });
+    assert.deepEqual(
+      run(cmds, "status_report:get", {
+        group: "uac_registrant",
+        identifier:
+          "aor=sip:bob@example.test;contact=sip:bob@127.0.0.1:5080;transport=tcp;registrar=sip:127.0.0.1:5070;transport=tcp",
+      }),
+      { Readiness: true, Status: 1, Details: "REGISTERED_STATE" },
+    );
+  });
+
+  it("keeps 20 reports and removes the identifier with its record", () => {
+    const sr = new StatusReport(new ManualClock());
+    sr.onTableChange({ kind: "added", coords: alice, recordId: 1 });
+    for (let i = 0; i < 30; i++) {
+      sr.onStateChange({ coords: alice, recordId: 1, from: 0, to: i % 2 ? 1 : 3, atMs: 1_700_000_000_000 + i * 1000 });
+    }
+    const [ident] = sr.identifiers("uac_registrant")!;
+    assert.equal(ident!.reports.length, 20);
+    assert.equal(ident!.reports[19]!.log, "state changed to REGISTERING_STATE\n");
+    sr.onTableChange({ kind: "removed", coords: alice, recordId: 1 });
+    assert.deepEqual(sr.identifiers("uac_registrant"), []);
+  });
+});
