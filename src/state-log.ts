@@ -1,0 +1,53 @@
+import type { Logger } from "./log.js";
+import { stateName } from "./registrant/state.js";
+import type { StateChange, StateChangeListener } from "./registrant/state-change.js";
+
+/**
+ * RFC 3261 §19.1.1 still parses `sip:user:password@host` (the form is deprecated, not forbidden), so a
+ * misconfigured AOR or binding can carry a password: keep the user, drop what follows its colon.
+ */
+export function redactUriPassword(uri: string): string {
+  return uri.replace(/^((?:sips?|tel):[^:@;?]*):[^@;?]*@/i, "$1:[redacted]@");
+}
+
+/**
+ * One info line per state change: the record's coordinates, old and new state and, when the engine had one,
+ * the SIP answer behind it. An operator reading a record's life should need nothing else; the record's
+ * credentials are not in a StateChange at all, and a password hidden in a URI is masked.
+ */
+export function createStateLog(log: Logger): StateChangeListener {
+  const child = log.child({ mod: "registrant.state" });
+  return (change: StateChange) => {
+    child.info(stateLogFields(change), stateLogMessage(change));
+  };
+}
+
+export function stateLogFields(change: StateChange): Record<string, string | number> {
+  const fields: Record<string, string | number> = {
+    aor: redactUriPassword(change.coords.aor),
+    contact: redactUriPassword(change.coords.contact),
+    registrar: redactUriPassword(change.coords.registrar),
+    record_id: change.recordId,
+    from: stateName(change.from),
+    to: stateName(change.to),
+  };
+  const cause = change.cause;
+  if (cause?.status !== undefined) fields["status"] = cause.status;
+  if (cause?.reason !== undefined) fields["reason"] = cause.reason;
+  if (cause?.expiresSec !== undefined) fields["expires"] = cause.expiresSec;
+  if (cause?.destination !== undefined) fields["destination"] = cause.destination;
+  if (cause?.detail !== undefined) fields["detail"] = cause.detail;
+  return fields;
+}
+
+/** `sip:alice@example.com REGISTERING_STATE -> REGISTERED_STATE (200 OK)`: readable without the fields. */
+export function stateLogMessage(change: StateChange): string {
+  const cause = change.cause;
+  const why =
+    cause?.status !== undefined
+      ? ` (${cause.status}${cause.reason ? ` ${cause.reason}` : ""})`
+      : cause?.detail !== undefined
+        ? ` (${cause.detail})`
+        : "";
+  return `${redactUriPassword(change.coords.aor)} ${stateName(change.from)} -> ${stateName(change.to)}${why}`;
+}
