@@ -1,0 +1,111 @@
+import { MiError } from "../../errors.js";
+import type { StatInfo, Statistics } from "../../statistics.js";
+import type { RegistrantOperations } from "../../registrant/operations.js";
+import { RegState, stateName } from "../../registrant/state.js";
+import type { RegStateName } from "../../registrant/state.js";
+import type { MiCommand, MiParam } from "../command.js";
+
+const NONE: readonly MiParam[] = [];
+const STATS: readonly MiParam[] = [{ name: "statistics", type: "array" }];
+
+const notFound = (): MiError => new MiError(404, "Statistics Not Found");
+
+/**
+ * Which statistics an item names (reference mi-and-events §6): `all`, `group:` (unknown groups skipped),
+ * `group:name`, or a bare name looked up in every group.
+ */
+function select(all: readonly StatInfo[], item: string): StatInfo[] {
+  if (item === "all") return [...all];
+  const colon = item.indexOf(":");
+  if (colon < 0) return all.filter((s) => s.name === item);
+  const group = item.slice(0, colon);
+  const name = item.slice(colon + 1);
+  return all.filter((s) => s.group === group && (name === "" || s.name === name));
+}
+
+/** `statistics:get|list|reset|reset_all` and their 3.x names, over registrantd's own statistics. */
+export function statisticsCommands(stats: Statistics): MiCommand[] {
+  return [
+    {
+      name: "statistics:get",
+      aliases: ["get_statistics"],
+      recipes: [STATS],
+      handler: (p) => {
+        const all = stats.list();
+        const keys: string[] = [];
+        for (const item of p["statistics"] as string[]) {
+          for (const s of select(all, item)) keys.push(`${s.group}:${s.name}`);
+        }
+        const values = stats.read([...new Set(keys)]);
+        if (values.size === 0) throw notFound();
+        return Object.fromEntries(values);
+      },
+    },
+    {
+      name: "statistics:list",
+      aliases: ["list_statistics"],
+      recipes: [NONE, STATS],
+      handler: (p) => {
+        const all = stats.list();
+        const items = p["statistics"] as string[] | undefined;
+        const out: Record<string, string> = {};
+        if (items === undefined) {
+          for (const s of all) out[`${s.group}:${s.name}`] = s.kind;
+        } else {
+          for (const item of items) {
+            // a bare name is listed without its group (OpenSIPS does the same)
+            for (const s of select(all, item))
+              out[item.includes(":") || item === "all" ? `${s.group}:${s.name}` : s.name] = s.kind;
+          }
+        }
+        if (Object.keys(out).length === 0) throw notFound();
+        return out;
+      },
+    },
+    {
+      name: "statistics:reset",
+      aliases: ["reset_statistics"],
+      recipes: [STATS],
+      handler: (p) => {
+        const all = stats.list();
+        let done = 0;
+        for (const item of p["statistics"] as string[]) {
+          // bare names only, as OpenSIPS
+          for (const s of all.filter((x) => x.name === item)) if (stats.reset(`${s.group}:${s.name}`)) done++;
+        }
+        if (done === 0) throw notFound();
+        return "OK";
+      },
+    },
+    {
+      name: "statistics:reset_all",
+      aliases: ["reset_all_statistics"],
+      recipes: [NONE],
+      handler: () => {
+        for (const s of stats.list()) stats.reset(`${s.group}:${s.name}`);
+        return "OK";
+      },
+    },
+  ];
+}
+
+/** Gauges `uac_registrant:records` and `uac_registrant:records_<state>` (one pass over the table per read). */
+export function registrantGauges(stats: Statistics, ops: Pick<RegistrantOperations, "list">): void {
+  const names = ["records", "records_disabled", ...STATE_NAMES.map(gaugeName)];
+  stats.gauges("uac_registrant", names, () => {
+    const counts: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+    for (const r of ops.list()) {
+      counts["records"]!++;
+      if (!r.enabled) counts["records_disabled"]!++;
+      counts[gaugeName(stateName(r.state))]!++;
+    }
+    return counts;
+  });
+}
+
+const STATE_NAMES = Object.keys(RegState) as RegStateName[];
+
+/** `REGISTERED_STATE` → `records_registered` */
+function gaugeName(state: RegStateName): string {
+  return `records_${state.slice(0, -"_STATE".length).toLowerCase()}`;
+}

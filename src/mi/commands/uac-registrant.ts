@@ -1,0 +1,184 @@
+import { isIPv6 } from "node:net";
+import { MiError } from "../../errors.js";
+import type { RowError } from "../../errors.js";
+import type { Coords } from "../../registrant/coords.js";
+import type { RecordSpec, RegistrantRow } from "../../registrant/record-spec.js";
+import type { RecordView, RegistrantOperations } from "../../registrant/operations.js";
+import { stateName } from "../../registrant/state.js";
+import type { MiCommand, MiParam, MiParams } from "../command.js";
+import { ctime } from "../ctime.js";
+import { invalidParams } from "../reply.js";
+
+/** The load checks of reference §3.1, applied to an upsert's row (registrant/row-check.ts). */
+export type UpsertRowCheck = (row: RegistrantRow) => { ok: true; spec: RecordSpec } | { ok: false; error: RowError };
+
+export interface UacRegistrantContext {
+  readonly checkRow: UpsertRowCheck;
+}
+
+const str = (name: string): MiParam => ({ name, type: "string" });
+const COORDS: readonly MiParam[] = [str("aor"), str("contact"), str("registrar")];
+const NONE: readonly MiParam[] = [];
+
+/** reference §7.8: exactly these twelve, all required, in this order for positional calls */
+const UPSERT: readonly MiParam[] = [
+  ...COORDS,
+  str("proxy"),
+  str("third_party_registrant"),
+  str("username"),
+  str("password"),
+  str("binding_params"),
+  { name: "expiry", type: "int" },
+  str("forced_socket"),
+  str("cluster_shtag"),
+  { name: "state", type: "int" },
+];
+
+const NO_SUCH_REGISTRANT = (): MiError => new MiError(404, "No such registrant");
+
+function coordsOf(p: MiParams): Coords {
+  return { aor: p["aor"] as string, contact: p["contact"] as string, registrar: p["registrar"] as string };
+}
+
+/** One `<record>` object, keys in OpenSIPS's order (reference §7.3, checked against the golden captures). */
+export function recordJson(r: RecordView): Record<string, string | number> {
+  const o: Record<string, string | number> = {
+    AOR: r.aor,
+    expires: r.expiresSec,
+    state: stateName(r.state),
+    enabled: r.enabled ? "yes" : "no",
+    last_register_sent: ctime(r.lastRegisterSentSec),
+    registration_t_out: ctime(r.registrationTimeoutSec),
+    registrar: r.registrar,
+    binding: r.contact,
+  };
+  if (r.bindingParams) o["binding_params"] = r.bindingParams;
+  if (r.thirdPartyRegistrant) o["third_party_registrant"] = r.thirdPartyRegistrant;
+  if (r.socket) o["socket"] = r.socket;
+  if (r.proxy) o["proxy"] = r.proxy;
+  if (r.dstIp) {
+    o["dst_IP"] = isIPv6(r.dstIp) ? "IPv6" : "IPv4";
+    o["ip"] = r.dstIp;
+  }
+  if (r.shtag) {
+    o["shtag"] = r.shtag.tag;
+    o["cluster_id"] = r.shtag.clusterId;
+  }
+  return o;
+}
+
+/** MI names of the row columns, for error texts (the binding is `contact` in MI, `binding_URI` in the table). */
+const PARAM_OF_COLUMN: Readonly<Record<string, string>> = { binding_URI: "contact" };
+
+/** Upsert's twelve params as a table row: empty strings are NULL (unset), as OpenSIPS reads them. */
+export function upsertRow(p: MiParams): RegistrantRow {
+  const opt = (name: string): string | null => {
+    const v = p[name] as string;
+    return v === "" ? null : v;
+  };
+  return {
+    id: "MI upsert",
+    aor: p["aor"] as string,
+    binding_URI: p["contact"] as string,
+    registrar: p["registrar"] as string,
+    proxy: opt("proxy"),
+    third_party_registrant: opt("third_party_registrant"),
+    username: opt("username"),
+    password: opt("password"),
+    binding_params: opt("binding_params"),
+    expiry: p["expiry"] as number,
+    forced_socket: opt("forced_socket"),
+    cluster_shtag: opt("cluster_shtag"),
+    state: p["state"] as number,
+  };
+}
+
+/**
+ * `uac_registrant:*` and the obsolete `reg_*` names (reference §7). Every reply shape and error text is
+ * OpenSIPS's; a record that is not in memory answers 404 "No such registrant".
+ */
+export function uacRegistrantCommands(ops: RegistrantOperations, ctx: UacRegistrantContext): MiCommand[] {
+  return [
+    {
+      name: "uac_registrant:list",
+      aliases: ["reg_list"],
+      recipes: [NONE, COORDS],
+      handler: (p) => {
+        if (p["aor"] === undefined) {
+          const records: Record<string, string | number>[] = [];
+          for (const r of ops.list()) records.push(recordJson(r));
+          return { Records: records };
+        }
+        const r = ops.find(coordsOf(p));
+        if (!r) throw NO_SUCH_REGISTRANT();
+        return { Registrant: recordJson(r) };
+      },
+    },
+    {
+      name: "uac_registrant:reload",
+      aliases: ["reg_reload"],
+      recipes: [NONE, COORDS],
+      handler: async (p) => {
+        if (p["aor"] === undefined) {
+          await ops.reloadAll();
+          return "OK";
+        }
+        const outcome = await ops.reloadOne(coordsOf(p));
+        if (outcome === "not-in-db") throw new MiError(404, "No such registrant in database");
+        return "OK";
+      },
+    },
+    {
+      name: "uac_registrant:enable",
+      aliases: ["reg_enable"],
+      recipes: [COORDS],
+      handler: async (p) => {
+        if (!(await ops.enable(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
+        return "OK";
+      },
+    },
+    {
+      name: "uac_registrant:disable",
+      aliases: ["reg_disable"],
+      recipes: [COORDS],
+      handler: async (p) => {
+        if (!(await ops.disable(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
+        return "OK";
+      },
+    },
+    {
+      name: "uac_registrant:force_register",
+      aliases: ["reg_force_register"],
+      recipes: [COORDS],
+      handler: (p) => {
+        if (!ops.forceRegister(coordsOf(p))) throw NO_SUCH_REGISTRANT();
+        return "OK";
+      },
+    },
+    {
+      name: "uac_registrant:upsert",
+      aliases: ["reg_upsert"],
+      recipes: [UPSERT],
+      handler: (p) => {
+        const checked = ctx.checkRow(upsertRow(p));
+        if (!checked.ok) {
+          // compatibility §21: OpenSIPS's answer varies here; ours always names the parameter
+          const param = PARAM_OF_COLUMN[checked.error.column] ?? checked.error.column;
+          const e = invalidParams(`Bad value for parameter '${param}': ${checked.error.reason}`);
+          throw new MiError(e.code, e.message, e.data);
+        }
+        ops.upsert(checked.spec);
+        return "OK";
+      },
+    },
+    {
+      name: "uac_registrant:delete",
+      aliases: ["reg_delete"],
+      recipes: [COORDS],
+      handler: async (p) => {
+        if (!(await ops.delete(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
+        return "OK";
+      },
+    },
+  ];
+}
