@@ -1,0 +1,240 @@
+import type { EventEmitter } from "node:events";
+import * as mariadb from "mariadb";
+import type { ColumnNames } from "../config/config.js";
+import { ConfigError, StoreUnavailableError, StoreVersionError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Coords } from "../registrant/coords.js";
+import type { RegistrantRow } from "../registrant/record-spec.js";
+import { checkTableVersion, columnRefs, ID_COLUMN, missingColumns } from "./columns.js";
+import type { ColumnRef } from "./columns.js";
+import type { MysqlUrl } from "./db-url.js";
+import type { RegistrantStore } from "./store.js";
+
+export interface MariadbStoreOptions {
+  /** how long a query waits for a pooled connection before failing with StoreUnavailableError */
+  readonly acquireTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+/** MySQL's ER_NO_SUCH_TABLE */
+const ER_NO_SUCH_TABLE = 1146;
+/** do not repeat the same pool error in the log more often than this */
+const POOL_ERROR_LOG_INTERVAL_MS = 30_000;
+
+/**
+ * The OpenSIPS `registrant` table in MariaDB/MySQL. One small pool: a connection that dies with the server is
+ * dropped and a new one is made on the next query, so the daemon rides out a database restart; while the server is
+ * down every call fails with StoreUnavailableError.
+ */
+export class MariadbStore implements RegistrantStore {
+  readonly kind = "mariadb";
+  readonly #pool: mariadb.Pool;
+  readonly #table: string;
+  readonly #refs: readonly ColumnRef[];
+  readonly #log: Logger;
+  #hasId = true;
+  #lastPoolError = { message: "", atMs: 0 };
+
+  private constructor(pool: mariadb.Pool, table: string, refs: readonly ColumnRef[], log: Logger) {
+    this.#pool = pool;
+    this.#table = table;
+    this.#refs = refs;
+    this.#log = log;
+    // The pool reports failed background connects as 'error' events; unheard, Node would crash the process.
+    (pool as unknown as EventEmitter).on("error", (err: Error) => this.#onPoolError(err));
+  }
+
+  /** Connects, checks the `version` row for `table` (= 3) and that every configured column exists. */
+  static async open(
+    url: MysqlUrl,
+    table: string,
+    columns: ColumnNames,
+    log: Logger,
+    options: MariadbStoreOptions = {},
+  ): Promise<MariadbStore> {
+    const pool = mariadb.createPool({
+      host: url.host,
+      port: url.port,
+      user: url.user,
+      password: url.password,
+      database: url.database,
+      connectionLimit: 2,
+      minimumIdle: 0,
+      idleTimeout: 60,
+      acquireTimeout: options.acquireTimeoutMs ?? 10_000,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      bigIntAsNumber: false,
+      checkDuplicate: false,
+    });
+    const store = new MariadbStore(pool, table, columnRefs(columns), log.child({ mod: "store.mariadb" }));
+    try {
+      await store.#checkVersion();
+      await store.#checkColumns();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    store.#log.info({ db: `${url.host}:${url.port}/${url.database}`, table }, "registrant table opened");
+    return store;
+  }
+
+  async loadAll(): Promise<RegistrantRow[]> {
+    const rows = await this.#select(`SELECT ${this.#selectList()} FROM ${ident(this.#table)}`, []);
+    // OpenSIPS logs `loading [<n>] records from db` per fetched batch; one line for the whole table here.
+    this.#log.info(`loading [${rows.length}] records from db`);
+    return rows;
+  }
+
+  async loadOne(coords: Coords): Promise<RegistrantRow[]> {
+    return this.#select(`SELECT ${this.#selectList()} FROM ${ident(this.#table)} WHERE ${this.#keyWhere()}`, [
+      coords.aor,
+      coords.contact,
+      coords.registrar,
+    ]);
+  }
+
+  async writeState(coords: Coords, state: 0 | 1): Promise<void> {
+    // OpenSIPS's reg_update_db_state: UPDATE <table> SET state=<0|1> WHERE aor=? AND binding_URI=? AND registrar=?
+    const sql = `UPDATE ${ident(this.#table)} SET ${ident(this.#name("state"))}=? WHERE ${this.#keyWhere()}`;
+    let result: mariadb.UpsertResult;
+    try {
+      result = await this.#pool.query<mariadb.UpsertResult>(sql, [state, coords.aor, coords.contact, coords.registrar]);
+    } catch (err) {
+      throw unavailable("failed to update registrant state in database", err);
+    }
+    if (result.affectedRows === 0) {
+      this.#log.debug({ ...coords, state }, "state update matched no row (or the value was already set)");
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async #checkVersion(): Promise<void> {
+    let rows: unknown[][];
+    try {
+      rows = await this.#pool.query<unknown[][]>(
+        { sql: "SELECT table_version FROM version WHERE table_name=?", rowsAsArray: true },
+        [this.#table],
+      );
+    } catch (err) {
+      if (isSqlError(err) && err.errno === ER_NO_SUCH_TABLE) {
+        throw new StoreVersionError(
+          "table 'version' not found: load schemas/sql/mysql-registrant.sql (or OpenSIPS's standard-create.sql)",
+          { cause: err },
+        );
+      }
+      throw unavailable("cannot read the 'version' table", err);
+    }
+    checkTableVersion(
+      this.#table,
+      rows.map((r) => r[0]),
+    );
+  }
+
+  async #checkColumns(): Promise<void> {
+    let rows: unknown[][];
+    try {
+      rows = await this.#pool.query<unknown[][]>(
+        {
+          sql: "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=DATABASE() AND TABLE_NAME=?",
+          rowsAsArray: true,
+        },
+        [this.#table],
+      );
+    } catch (err) {
+      throw unavailable(`cannot read the columns of table '${this.#table}'`, err);
+    }
+    const present = rows.map((r) => text(r[0]) ?? "");
+    if (present.length === 0) {
+      throw new StoreVersionError(`table '${this.#table}' has a 'version' row but does not exist`);
+    }
+    const missing = missingColumns(this.#refs, present);
+    if (missing.length > 0) {
+      throw new ConfigError(`table '${this.#table}' has no column ${missing.join(", ")}`);
+    }
+    this.#hasId = present.some((c) => c.toLowerCase() === ID_COLUMN);
+  }
+
+  async #select(sql: string, values: readonly string[]): Promise<RegistrantRow[]> {
+    let raw: unknown[][];
+    try {
+      raw = await this.#pool.query<unknown[][]>({ sql, rowsAsArray: true }, values);
+    } catch (err) {
+      throw unavailable(`cannot read table '${this.#table}'`, err);
+    }
+    const offset = this.#hasId ? 1 : 0;
+    return raw.map((r, i) => {
+      const v = (k: number): unknown => r[offset + k];
+      return {
+        // without an id column, the position in the result names the row
+        id: this.#hasId ? (text(r[0]) ?? `#${i + 1}`) : `#${i + 1}`,
+        registrar: text(v(0)),
+        proxy: text(v(1)),
+        aor: text(v(2)),
+        third_party_registrant: text(v(3)),
+        username: text(v(4)),
+        password: text(v(5)),
+        binding_URI: text(v(6)),
+        binding_params: text(v(7)),
+        expiry: numeric(v(8)),
+        forced_socket: text(v(9)),
+        cluster_shtag: text(v(10)),
+        state: numeric(v(11)),
+      };
+    });
+  }
+
+  #selectList(): string {
+    const cols = this.#refs.map((r) => ident(r.name));
+    return (this.#hasId ? [ident(ID_COLUMN), ...cols] : cols).join(", ");
+  }
+
+  #keyWhere(): string {
+    return `${ident(this.#name("aor"))}=? AND ${ident(this.#name("binding_URI"))}=? AND ${ident(this.#name("registrar"))}=?`;
+  }
+
+  #name(column: ColumnRef["column"]): string {
+    const ref = this.#refs.find((r) => r.column === column);
+    if (!ref) throw new Error(`unknown column ${column}`);
+    return ref.name;
+  }
+
+  #onPoolError(err: Error): void {
+    const now = Date.now();
+    const message = err.message;
+    if (message === this.#lastPoolError.message && now - this.#lastPoolError.atMs < POOL_ERROR_LOG_INTERVAL_MS) return;
+    this.#lastPoolError = { message, atMs: now };
+    this.#log.warn({ err: { message, code: (err as Partial<mariadb.SqlError>).code } }, "database connection failed");
+  }
+}
+
+/** A backtick-quoted MySQL identifier. */
+function ident(name: string): string {
+  return "`" + name.replaceAll("`", "``") + "`";
+}
+
+function text(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "string") return v;
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  return v instanceof Date ? v.toISOString() : JSON.stringify(v);
+}
+
+function numeric(v: unknown): number | string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+  return text(v);
+}
+
+function isSqlError(err: unknown): err is mariadb.SqlError {
+  return err instanceof Error && "errno" in err;
+}
+
+function unavailable(what: string, err: unknown): StoreUnavailableError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new StoreUnavailableError(`${what}: ${reason}`, { cause: err });
+}
