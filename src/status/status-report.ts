@@ -6,6 +6,7 @@ import type { StateChange, TableChange } from "../registrant/state-change.js";
 import { RegState, stateName } from "../registrant/state.js";
 import type { RegStateValue } from "../registrant/state.js";
 import type { MiCommand } from "../mi/command.js";
+import { ctime } from "../mi/ctime.js";
 import { statusReportCommands } from "../mi/commands/status-report.js";
 
 /** OpenSIPS's pre-defined SR values (reference mi-and-events §8); 0 is never stored. */
@@ -39,16 +40,6 @@ interface Identifier {
   status: number;
   details: string | undefined;
   reports: SrReport[];
-}
-
-const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** `Www Mmm dd hh:mm:ss yyyy` as ctime(3) prints it (day of month padded with a space), local time */
-export function ctime(ms: number): string {
-  const d = new Date(ms);
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${d.getFullYear()}`;
 }
 
 function statusFor(state: RegStateValue): number {
@@ -137,7 +128,7 @@ export class StatusReport {
   }
 
   private addReport(ident: Identifier, atMs: number, log: string): void {
-    ident.reports.push({ timestampSec: Math.floor(atMs / 1000), date: ctime(atMs), log });
+    ident.reports.push({ timestampSec: Math.floor(atMs / 1000), date: ctime(Math.floor(atMs / 1000)), log });
     if (ident.reports.length > REPORTS_KEPT) ident.reports.shift();
   }
 }

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { REGISTRANT_EVENTS, buildEvent, eventForState } from "../../../src/events/catalog.js";
+import type { Coords } from "../../../src/registrant/coords.js";
+import { RegState } from "../../../src/registrant/state.js";
+import type { RegStateValue } from "../../../src/registrant/state.js";
+
+const GOLDEN = new URL("../../fixtures/rabbitmq/", import.meta.url).pathname;
+
+/** the record each golden body was captured for, and the state that raised it */
+export const GOLDEN_CASES: readonly { event: string; state: RegStateValue; coords: Coords }[] = (() => {
+  const alice = { aor: "sip:alice@example.test", contact: "sip:alice@127.0.0.1:5080", registrar: "sip:127.0.0.1:5070" };
+  const sipp = (user: string, port: number) => ({
+    aor: `sip:${user}@sipp.test`,
+    contact: `sip:${user}@127.0.0.1:5080`,
+    registrar: `sip:127.0.0.1:${port}`,
+  });
+  return [
+    { event: "E_REGISTRANT_REGISTERING", state: RegState.REGISTERING_STATE, coords: alice },
+    { event: "E_REGISTRANT_AUTHENTICATING", state: RegState.AUTHENTICATING_STATE, coords: alice },
+    { event: "E_REGISTRANT_REGISTERED", state: RegState.REGISTERED_STATE, coords: alice },
+    { event: "E_REGISTRANT_REGISTER_TIMEOUT", state: RegState.REGISTER_TIMEOUT_STATE, coords: sipp("judy", 5096) },
+    { event: "E_REGISTRANT_INTERNAL_ERROR", state: RegState.INTERNAL_ERROR_STATE, coords: sipp("mike", 5098) },
+    {
+      event: "E_REGISTRANT_WRONG_CREDENTIALS",
+      state: RegState.WRONG_CREDENTIALS_STATE,
+      coords: { ...alice, aor: "sip:carol@example.test", contact: "sip:carol@127.0.0.1:5080" },
+    },
+    {
+      event: "E_REGISTRANT_REGISTRAR_ERROR",
+      state: RegState.REGISTRAR_ERROR_STATE,
+      coords: { aor: "sip:dave@example.test", contact: "sip:dave@127.0.0.1:5080", registrar: "sip:example.test" },
+    },
+    { event: "E_REGISTRANT_UNREGISTERING", state: RegState.UNREGISTERING_STATE, coords: alice },
+    { event: "E_REGISTRANT_AUTHENTICATING_UNREGISTER", state: RegState.AUTHENTICATING_UNREGISTER_STATE, coords: alice },
+  ];
+})();
+
+describe("event catalog", () => {
+  it("builds each of the nine bodies byte for byte as OpenSIPS 4.0 did", () => {
+    assert.equal(GOLDEN_CASES.length, REGISTRANT_EVENTS.length);
+    for (const c of GOLDEN_CASES) {
+      const ev = buildEvent({
+        coords: c.coords,
+        recordId: 7,
+        from: RegState.NOT_REGISTERED_STATE,
+        to: c.state,
+        atMs: 0,
+      });
+      assert.ok(ev);
+      assert.equal(ev.name, c.event);
+      assert.equal(ev.body, readFileSync(`${GOLDEN}/${c.event}.body`, "utf8"));
+    }
+  });
+
+  it("raises nothing for NOT_REGISTERED", () => {
+    assert.equal(eventForState(RegState.NOT_REGISTERED_STATE), undefined);
+    assert.equal(
+      buildEvent({ coords: GOLDEN_CASES[0]!.coords, recordId: 1, from: 3, to: RegState.NOT_REGISTERED_STATE, atMs: 0 }),
+      undefined,
+    );
+  });
+
+  it("appends the cause only with extended_params", () => {
+    const change = {
+      coords: GOLDEN_CASES[0]!.coords,
+      recordId: 42,
+      from: RegState.REGISTERING_STATE,
+      to: RegState.REGISTRAR_ERROR_STATE,
+      atMs: 0,
+      cause: { status: 503, reason: "Service Unavailable", destination: "udp:127.0.0.1:5095" },
+    } as const;
+    assert.deepEqual(JSON.parse(buildEvent(change)!.body).params, {
+      aor: "sip:alice@example.test",
+      contact: "sip:alice@127.0.0.1:5080",
+      registrar: "sip:127.0.0.1:5070",
+    });
+    assert.equal(
+      buildEvent(change, true)!.body,
+      '{"jsonrpc":"2.0","method":"E_REGISTRANT_REGISTRAR_ERROR","params":{"aor":"sip:alice@example.test","contact":"sip:alice@127.0.0.1:5080","registrar":"sip:127.0.0.1:5070","status":503,"reason":"Service Unavailable","destination":"udp:127.0.0.1:5095","record_id":42}}',
+    );
+  });
+
+  it("escapes like cJSON", () => {
+    const ev = buildEvent({
+      coords: { aor: 'sip:"q"\\x@h', contact: "sip:a\tb@h", registrar: "sip:h" },
+      recordId: 1,
+      from: 0,
+      to: RegState.REGISTERED_STATE,
+      atMs: 0,
+    });
+    assert.equal(
+      ev!.body,
+      '{"jsonrpc":"2.0","method":"E_REGISTRANT_REGISTERED","params":{"aor":"sip:\\"q\\"\\\\x@h","contact":"sip:a\\tb@h","registrar":"sip:h"}}',
+    );
+  });
+});
