@@ -1,0 +1,95 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ManualClock } from "../../../src/clock.js";
+import { parseMessage } from "../../../src/sip/parse.js";
+import type { RegisterRequest, SendOutcome } from "../../../src/sip/sip-client.js";
+import { SipTrace } from "../../../src/trace/sip-trace.js";
+import { formatMessage, traceSipClient, wireTrace } from "../../../src/trace/wire-trace.js";
+import { callIdOf, goldenFrames } from "./golden-frames.js";
+
+const frames = goldenFrames("kamailio-udp-5070.txt");
+const first = frames[0]!;
+const callId = callIdOf(first.text);
+const reply = frames.find((f) => callIdOf(f.text) === callId && f.text.startsWith("SIP/2.0"))!;
+
+describe("wireTrace", () => {
+  it("feeds SipStack onWire events (out bytes, in parsed) to the trace under their Call-ID", () => {
+    const trace = new SipTrace({ clock: new ManualClock(), enabled: true });
+    const onWire = wireTrace(trace.callback);
+    const peer = { address: "127.0.0.1", port: 5070 };
+    onWire({ direction: "out", socket: "udp:127.0.0.1:5080", peer, bytes: Buffer.from(first.text) });
+    const parsed = parseMessage(Buffer.from(reply.text));
+    assert.ok(parsed.ok);
+    onWire({ direction: "in", socket: "udp:127.0.0.1:5080", peer, message: parsed.message });
+    onWire({ direction: "in", socket: "udp:127.0.0.1:5080", peer, message: undefined });
+    const start = /^REGISTER (\S+)/.exec(first.text)![1]!;
+    const to = /^To: <([^>]+)>/m.exec(first.text)![1]!;
+    const contact = /^Contact: <([^>]+)>/m.exec(first.text)![1]!;
+    const entries = trace.entries({ aor: to, contact, registrar: start });
+    assert.deepEqual(
+      entries.map((e) => [e.kind, e.peer]),
+      [
+        ["out", "udp:127.0.0.1:5070"],
+        ["in", "udp:127.0.0.1:5070"],
+      ],
+    );
+    assert.equal(entries[0]!.message, first.text);
+    assert.match(entries[1]!.message!, /^SIP\/2\.0 \d{3} /);
+    assert.match(entries[1]!.message!, /\r\nCall-ID: /);
+    assert.match(entries[1]!.message!, /\r\nCSeq: \d+ REGISTER\r\n/);
+  });
+
+  it("formats parsed messages with the usual header capitalisation", () => {
+    const head =
+      "SIP/2.0 401 Unauthorized\r\nv: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nf: <sip:a@x>;tag=1\r\nt: <sip:a@x>\r\n" +
+      'cseq: 1 REGISTER\r\nwww-authenticate: Digest realm="x"\r\ni: abc\r\nContent-Length: 0\r\n\r\n';
+    const parsed = parseMessage(Buffer.from(head));
+    assert.ok(parsed.ok);
+    assert.equal(
+      formatMessage(parsed.message),
+      "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:a@x>\r\n" +
+        'CSeq: 1 REGISTER\r\nWWW-Authenticate: Digest realm="x"\r\nCall-ID: abc\r\nContent-Length: 0\r\n\r\n',
+    );
+  });
+});
+
+describe("traceSipClient", () => {
+  it("adds timeouts and transport errors to the record's trace and passes every outcome through", async () => {
+    const trace = new SipTrace({ clock: new ManualClock(), enabled: true });
+    const outcomes: SendOutcome[] = [
+      {
+        kind: "timeout",
+        destination: { transport: "udp", address: "10.0.0.9", port: 5060, socket: "udp:10.0.0.1:5060" },
+      },
+      { kind: "transport-error", error: new Error("connect ECONNREFUSED") },
+    ];
+    const client = traceSipClient({ send: async () => outcomes.shift()! }, trace.callback);
+    const req: RegisterRequest = {
+      requestUri: "sip:reg.test",
+      to: "sip:a@x.test",
+      from: "sip:a@x.test",
+      fromTag: "t",
+      callId: "cid-1",
+      cseq: 1,
+      contact: { uri: "sip:a@10.0.0.1", params: "", expiresSec: 60 },
+    };
+    // bind the Call-ID as the stack's first transmission would
+    trace.callback({
+      kind: "out",
+      callId: "cid-1",
+      bytes:
+        "REGISTER sip:reg.test SIP/2.0\r\nTo: <sip:a@x.test>\r\nContact: <sip:a@10.0.0.1>\r\nCall-ID: cid-1\r\n\r\n",
+    });
+    assert.equal((await client.send(req)).kind, "timeout");
+    assert.equal((await client.send(req)).kind, "transport-error");
+    const e = trace.entries({ aor: "sip:a@x.test", contact: "sip:a@10.0.0.1", registrar: "sip:reg.test" });
+    assert.deepEqual(
+      e.map((x) => [x.kind, x.detail]),
+      [
+        ["out", undefined],
+        ["timeout", "no final response from udp:10.0.0.9:5060"],
+        ["transport-error", "connect ECONNREFUSED"],
+      ],
+    );
+  });
+});
