@@ -1,0 +1,452 @@
+import type { Clock } from "../clock.js";
+import type { Logger } from "../log.js";
+import type { SipResponse } from "../sip/message.js";
+import type { RegisterRequest, SendOutcome, SipClient } from "../sip/sip-client.js";
+import { cryptoRandInt, newDialogIds } from "./dialog-ids.js";
+import type { RandomInt } from "./dialog-ids.js";
+import type { EngineOptions } from "./engine-options.js";
+import { SendKind } from "./record.js";
+import type { RegistrantRecord, SendKindValue } from "./record.js";
+import { buildRegister } from "./register-request.js";
+import { grantedExpires, minExpires, retryAfterSec } from "./response.js";
+import type { ReplyReaders } from "./response.js";
+import { RegState, isWaiting, stateName } from "./state.js";
+import type { RegStateValue } from "./state.js";
+import type { StateChange } from "./state-change.js";
+
+type Cause = NonNullable<StateChange["cause"]>;
+
+/** 423 retries allowed in one registration cycle (OpenSIPS has no limit, reference §11.11). */
+const MAX_INTERVAL_RETRIES = 2;
+
+export interface MachineDeps {
+  readonly options: EngineOptions;
+  readonly sip: SipClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly readers: ReplyReaders;
+  /** finds the record a reply belongs to (table or detached), by its stable id */
+  readonly lookup: (id: number) => RegistrantRecord | undefined;
+  /** the record's next check time may have changed */
+  readonly reschedule: (rec: RegistrantRecord) => void;
+  /** one state change happened */
+  readonly emit: (change: StateChange) => void;
+  /** the cluster gate (reference §10) */
+  readonly gateOpen: (rec: RegistrantRecord) => boolean;
+  /** a detached record finished its last transaction */
+  readonly onSettled?: (rec: RegistrantRecord) => void;
+  /** `rand()` for Call-IDs */
+  readonly rand?: RandomInt;
+  /** uniform [0,1) for the backoff jitter */
+  readonly jitter?: () => number;
+}
+
+const { NOT_REGISTERED_STATE, REGISTERING_STATE, AUTHENTICATING_STATE, REGISTERED_STATE } = RegState;
+const { REGISTER_TIMEOUT_STATE, INTERNAL_ERROR_STATE, WRONG_CREDENTIALS_STATE, REGISTRAR_ERROR_STATE } = RegState;
+const { UNREGISTERING_STATE, AUTHENTICATING_UNREGISTER_STATE } = RegState;
+
+const isUnregistering = (s: RegStateValue): boolean =>
+  s === UNREGISTERING_STATE || s === AUTHENTICATING_UNREGISTER_STATE;
+const isRegistering = (s: RegStateValue): boolean => s === REGISTERING_STATE || s === AUTHENTICATING_STATE;
+
+/**
+ * The registrant state machine of reference §4-§5. `transition()` is the only place that writes `record.state`
+ * (OpenSIPS `reg_change_state`), and every call emits one StateChange, even into the same state. Every public
+ * entry point ends with `settle()`, which hands the record back to the scheduler.
+ */
+export class RegistrantMachine {
+  private txCounter = 0;
+  private readonly rand: RandomInt;
+  private readonly jitter: () => number;
+
+  constructor(private readonly deps: MachineDeps) {
+    this.rand = deps.rand ?? cryptoRandInt;
+    this.jitter = deps.jitter ?? Math.random;
+  }
+
+  /** Fresh Call-ID and From-tag, CSeq restarts (reference §5.5). */
+  newDialog(rec: RegistrantRecord): void {
+    const ids = newDialogIds(rec.aor, this.nowSec(), this.rand);
+    rec.callId = ids.callId;
+    rec.fromTag = ids.fromTag;
+    rec.cseq = 0;
+  }
+
+  /** The timer's visit (reference §4); the scheduler has already applied the cluster gate. */
+  tick(rec: RegistrantRecord): void {
+    this.visit(rec);
+    this.settle(rec);
+  }
+
+  /** MI enable, memory part (reference §5.6): register at once from NOT_REGISTERED, inside the cluster gate. */
+  enable(rec: RegistrantRecord): void {
+    if (rec.enabled) return;
+    rec.enabled = true;
+    if (rec.state === NOT_REGISTERED_STATE && this.deps.gateOpen(rec)) {
+      this.newDialog(rec);
+      this.register(rec, SendKind.register);
+    }
+    this.settle(rec);
+  }
+
+  /** MI disable, memory part: unREGISTER at once from REGISTERED; elsewhere the running machine picks it up. */
+  disable(rec: RegistrantRecord): void {
+    if (!rec.enabled) return;
+    rec.enabled = false;
+    if (rec.state === REGISTERED_STATE) this.unregister(rec, SendKind.unregister);
+    this.settle(rec);
+  }
+
+  /**
+   * MI force_register (reference §5.6, §11.15): clears the deadline; with `forceRegisterImmediate` the REGISTER
+   * goes out now when the cluster gate is open, otherwise at the next tick of the bucket.
+   */
+  forceRegister(rec: RegistrantRecord): void {
+    if (!rec.enabled || isWaiting(rec.state)) return;
+    rec.registrationTimeoutSec = 0;
+    if (this.deps.options.forceRegisterImmediate && this.deps.gateOpen(rec)) this.visit(rec);
+    this.settle(rec);
+  }
+
+  /** Reload/upsert of an enabled REGISTERED record: the new record continues the old dialog silently (§7.4-7.5). */
+  inherit(next: RegistrantRecord, old: RegistrantRecord): void {
+    next.callId = old.callId;
+    next.fromTag = old.fromTag;
+    next.cseq = old.cseq;
+    next.lastRegisterSentSec = old.lastRegisterSentSec;
+    next.registrationTimeoutSec = old.registrationTimeoutSec;
+    next.expiresSec = old.expiresSec;
+    next.socket = old.socket;
+    next.destination = old.destination;
+    next.state = old.state;
+    this.settle(next);
+  }
+
+  /** Take the binding back now if the record is registered (reload/upsert turning a record off, removal). */
+  unbind(rec: RegistrantRecord): void {
+    if (rec.state === REGISTERED_STATE) this.unregister(rec, SendKind.unregister);
+    this.settle(rec);
+  }
+
+  /** The sharing tag went BACKUP: NOT_REGISTERED, no SIP; a reply still in flight is dropped (§10, §11.27). */
+  shtagBackup(rec: RegistrantRecord): void {
+    rec.pendingTx = 0;
+    this.transition(rec, NOT_REGISTERED_STATE, { detail: "sharing tag is backup" });
+    this.settle(rec);
+  }
+
+  private visit(rec: RegistrantRecord): void {
+    if (isWaiting(rec.state)) return;
+    const now = this.nowSec();
+    switch (rec.state) {
+      case REGISTER_TIMEOUT_STATE:
+      case INTERNAL_ERROR_STATE:
+      case WRONG_CREDENTIALS_STATE:
+      case REGISTRAR_ERROR_STATE:
+        if (now < rec.registrationTimeoutSec) return;
+        if (rec.enabled) {
+          // OpenSIPS: every retry after an error starts a new dialog (reference §4)
+          this.newDialog(rec);
+          this.register(rec, SendKind.register);
+        } else {
+          this.unregister(rec, SendKind.unregister);
+        }
+        return;
+      case REGISTERED_STATE:
+        // 4.0: refresh one TI early, `now + TI >= registration_timeout`
+        if (now + this.deps.options.timerIntervalSec < rec.registrationTimeoutSec) return;
+        if (rec.enabled) this.register(rec, SendKind.register);
+        return;
+      case NOT_REGISTERED_STATE:
+        if (rec.enabled) this.register(rec, SendKind.register);
+        return;
+      case REGISTERING_STATE:
+      case AUTHENTICATING_STATE:
+      case UNREGISTERING_STATE:
+      case AUTHENTICATING_UNREGISTER_STATE:
+        return;
+    }
+  }
+
+  // ---- sending ----
+
+  private register(rec: RegistrantRecord, kind: SendKindValue, auth?: RegisterRequest["authorization"]): void {
+    if (kind === SendKind.register) {
+      rec.staleRetries = 0;
+      rec.intervalRetries = 0;
+    }
+    rec.cseq++;
+    rec.lastRegisterSentSec = this.nowSec();
+    const to = auth === undefined ? REGISTERING_STATE : AUTHENTICATING_STATE;
+    this.transition(rec, to);
+    this.send(rec, kind, buildRegister(rec, rec.wantedExpiresSec, this.extras(auth)));
+  }
+
+  private unregister(rec: RegistrantRecord, kind: SendKindValue, auth?: RegisterRequest["authorization"]): void {
+    if (auth === undefined) rec.staleRetries = 0;
+    rec.cseq++;
+    this.transition(rec, auth === undefined ? UNREGISTERING_STATE : AUTHENTICATING_UNREGISTER_STATE);
+    this.send(rec, kind, buildRegister(rec, kind === SendKind.unregisterAll ? "*" : 0, this.extras(auth)));
+  }
+
+  private extras(auth: RegisterRequest["authorization"] | undefined): {
+    userAgent?: string | undefined;
+    authorization?: RegisterRequest["authorization"] | undefined;
+  } {
+    return { userAgent: this.deps.options.userAgent, authorization: auth };
+  }
+
+  private send(rec: RegistrantRecord, kind: SendKindValue, request: RegisterRequest): void {
+    const tx = ++this.txCounter;
+    rec.pendingTx = tx;
+    rec.pendingKind = kind;
+    const id = rec.id;
+    let outcome: Promise<SendOutcome>;
+    try {
+      outcome = this.deps.sip.send(request);
+    } catch (error) {
+      outcome = Promise.resolve({ kind: "transport-error", error: toError(error) });
+    }
+    outcome.then(
+      (o) => this.onOutcome(id, tx, o),
+      (error: unknown) => this.onOutcome(id, tx, { kind: "transport-error", error: toError(error) }),
+    );
+  }
+
+  // ---- outcomes (reference §5.2) ----
+
+  private onOutcome(id: number, tx: number, outcome: SendOutcome): void {
+    const rec = this.deps.lookup(id);
+    if (rec === undefined || rec.pendingTx !== tx) {
+      // the record was replaced, deleted or reset since: OpenSIPS's "record not found on hash index"
+      this.deps.log.debug({ recordId: id }, "reply for a record that is gone or moved on: dropped");
+      return;
+    }
+    rec.pendingTx = 0;
+    const kind = rec.pendingKind;
+    try {
+      if (outcome.destination !== undefined) rec.socket = outcome.destination.socket;
+      switch (outcome.kind) {
+        case "timeout":
+          // tm's faked 408: forget the learned destination so the next try locates the registrar again
+          rec.destination = undefined;
+          this.fail(rec, REGISTER_TIMEOUT_STATE, "retry", { status: 408, reason: "Request Timeout" });
+          break;
+        case "transport-error":
+          // send errors: the tick/enable paths set the retry deadline, the others leave it (reference §5.2)
+          this.fail(rec, INTERNAL_ERROR_STATE, kind === SendKind.register ? "retry" : "keep", {
+            detail: outcome.error.message,
+          });
+          break;
+        case "response":
+          rec.destination = outcome.destination;
+          this.onResponse(rec, outcome.response, outcome.destination.address);
+          break;
+      }
+    } catch (error) {
+      // a bug on our side must not leave the record waiting for ever
+      this.deps.log.error({ err: error, recordId: id }, "reply handling failed");
+      if (rec.pendingTx === 0) this.fail(rec, INTERNAL_ERROR_STATE, "retry", { detail: toError(error).message });
+    }
+    this.settle(rec);
+  }
+
+  private onResponse(rec: RegistrantRecord, res: SipResponse, destination: string): void {
+    const cause: Cause = { status: res.status, reason: res.reason, destination };
+    // §11.27 fix: a reply that arrives after the sharing tag went backup must not leave the record registered
+    if (rec.enabled && !this.deps.gateOpen(rec)) {
+      this.transition(rec, NOT_REGISTERED_STATE, { ...cause, detail: "sharing tag is backup" });
+      return;
+    }
+    const status = res.status;
+    if (status === 200) return this.on200(rec, res, cause);
+    if (status === 401 || status === 407) return this.onChallenge(rec, res, cause);
+    if (status === 423) return this.on423(rec, res, cause);
+    if (status === 408) return this.fail(rec, REGISTER_TIMEOUT_STATE, "retry", cause, res);
+    if (status >= 300 && status < 400) {
+      this.deps.log.error({ aor: rec.aor, status }, "Redirection not implemented yet");
+      // OpenSIPS leaves the deadline alone here, so the record retries on every tick (§11.6)
+      return this.fail(rec, INTERNAL_ERROR_STATE, "keep", cause, res);
+    }
+    this.fail(rec, REGISTRAR_ERROR_STATE, "retry", cause, res);
+  }
+
+  private on200(rec: RegistrantRecord, res: SipResponse, cause: Cause): void {
+    const { readers, options, log } = this.deps;
+    const contacts = readers.contacts(res);
+    if (contacts === undefined) {
+      return this.fail(rec, INTERNAL_ERROR_STATE, "retry", { ...cause, detail: "unparsable Contact in 200" });
+    }
+    if (contacts.length === 0) {
+      if (isUnregistering(rec.state)) return this.afterUnregister(rec, cause);
+      log.error({ aor: rec.aor }, `No contact header in received 200ok in state [${rec.state}]`);
+      return this.fail(rec, INTERNAL_ERROR_STATE, "retry", { ...cause, detail: "no Contact in 200" });
+    }
+    let detail: string | undefined;
+    if (rec.spec.uniqueBinding && isRegistering(rec.state)) {
+      if (contacts.length > 1) {
+        const max = options.uniqueBindingMaxRemovals;
+        if (max === 0 || rec.uniqueRemovals < max) {
+          // RFC 5626-style single binding: remove them all, then register afresh (reference §6.6)
+          rec.uniqueRemovals++;
+          return this.unregister(rec, SendKind.unregisterAll);
+        }
+        detail = "other bindings remain after Contact: * removal; not removing again (loop protection)";
+        log.warn({ aor: rec.aor, bindings: contacts.length }, detail);
+      } else {
+        rec.uniqueRemovals = 0;
+      }
+    }
+    const granted = grantedExpires(res, contacts, rec.contact, (a, b) => readers.urisEqual(a, b));
+    if (!rec.enabled) {
+      // disabled while the REGISTER was in flight: take the binding back
+      if (isRegistering(rec.state)) return this.unregister(rec, SendKind.unregister);
+      rec.registrationTimeoutSec = 0;
+      return this.transition(rec, NOT_REGISTERED_STATE, cause);
+    }
+    if (isUnregistering(rec.state)) return this.reregister(rec);
+    if (granted > 0) rec.expiresSec = granted;
+    else log.warn({ aor: rec.aor }, "200 OK grants no expiry for our binding; keeping the previous value");
+    const ti = options.timerIntervalSec;
+    if (rec.expiresSec <= ti) {
+      log.error({ aor: rec.aor }, `imposed server expires [${rec.expiresSec}] to small vs timer_interval=[${ti}]`);
+    }
+    const now = this.nowSec();
+    rec.registrationTimeoutSec = now + Math.floor((rec.expiresSec * options.reregisterExpiryPercentage) / 100) - ti;
+    rec.failures = 0;
+    this.transition(rec, REGISTERED_STATE, {
+      ...cause,
+      expiresSec: rec.expiresSec,
+      ...(detail !== undefined && { detail }),
+    });
+  }
+
+  /** A 200 to an unREGISTER without contacts: done if disabled, else register again with a new dialog. */
+  private afterUnregister(rec: RegistrantRecord, cause: Cause): void {
+    if (!rec.enabled) {
+      rec.registrationTimeoutSec = 0;
+      return this.transition(rec, NOT_REGISTERED_STATE, cause);
+    }
+    this.reregister(rec);
+  }
+
+  private reregister(rec: RegistrantRecord): void {
+    this.newDialog(rec);
+    this.register(rec, SendKind.register);
+  }
+
+  private onChallenge(rec: RegistrantRecord, res: SipResponse, cause: Cause): void {
+    const { username, password } = rec.spec;
+    if (username === undefined || username === "" || password === undefined || password === "") {
+      this.deps.log.error({ aor: rec.aor }, "Credentials not provisioned");
+      return this.fail(rec, WRONG_CREDENTIALS_STATE, "retry", { ...cause, detail: "credentials not provisioned" });
+    }
+    const answer = this.deps.readers.answerChallenge(
+      res,
+      { username, password },
+      { method: "REGISTER", uri: rec.registrar },
+    );
+    if (!answer.ok) {
+      return this.fail(rec, INTERNAL_ERROR_STATE, "retry", { ...cause, detail: answer.error.message });
+    }
+    const auth = { header: answer.header, value: answer.value };
+    if (rec.state === AUTHENTICATING_STATE || rec.state === AUTHENTICATING_UNREGISTER_STATE) {
+      // §11.7 fix: a stale nonce is not a wrong password; one more try with the fresh nonce
+      if (answer.stale && this.deps.options.staleNonceRetry && rec.staleRetries < 1) {
+        rec.staleRetries++;
+        if (rec.state === AUTHENTICATING_STATE) return this.register(rec, SendKind.registerRetry, auth);
+        return this.unregister(rec, rec.pendingKind, auth);
+      }
+      return this.fail(rec, WRONG_CREDENTIALS_STATE, "retry", cause);
+    }
+    if (rec.state === REGISTERING_STATE) return this.register(rec, SendKind.registerRetry, auth);
+    if (rec.state === UNREGISTERING_STATE) {
+      // §11.11 fix: a challenged `Contact: *` stays `Contact: *`
+      return this.unregister(rec, rec.pendingKind, auth);
+    }
+    this.deps.log.error({ aor: rec.aor }, `Unexpected [${res.status}] notification cb in state [${rec.state}]`);
+    this.fail(rec, INTERNAL_ERROR_STATE, "retry", cause);
+  }
+
+  private on423(rec: RegistrantRecord, res: SipResponse, cause: Cause): void {
+    if (isUnregistering(rec.state)) {
+      // §11.11 fix: OpenSIPS answers with a REGISTER here; expires=0 cannot be too brief, so it is an error
+      return this.fail(rec, REGISTRAR_ERROR_STATE, "retry", { ...cause, detail: "423 to an unREGISTER" });
+    }
+    const min = minExpires(res);
+    if (min !== undefined && min >= 5 && rec.intervalRetries < MAX_INTERVAL_RETRIES) {
+      rec.intervalRetries++;
+      rec.wantedExpiresSec = min;
+      return this.register(rec, SendKind.registerRetry);
+    }
+    this.fail(rec, REGISTRAR_ERROR_STATE, "retry", {
+      ...cause,
+      detail: min === undefined || min < 5 ? "423 without usable Min-Expires" : "423 repeated (loop protection)",
+    });
+  }
+
+  // ---- failures and deadlines (reference §5.3) ----
+
+  /**
+   * An error state. `retry` sets OpenSIPS's retry deadline; `keep` leaves the deadline as it is (OpenSIPS's
+   * paths that retry on the next visit), unless the backoff is on.
+   */
+  private fail(
+    rec: RegistrantRecord,
+    to: RegStateValue,
+    mode: "retry" | "keep",
+    cause: Cause,
+    res?: SipResponse,
+  ): void {
+    rec.failures++;
+    const { options } = this.deps;
+    const now = this.nowSec();
+    if (mode === "retry" || options.failureBackoff) rec.registrationTimeoutSec = this.retryDeadline(rec, now);
+    const retryAfter = res !== undefined && options.honourRetryAfter ? retryAfterSec(res) : undefined;
+    if (retryAfter !== undefined) rec.registrationTimeoutSec = now + retryAfter;
+    this.transition(rec, to, cause);
+  }
+
+  private retryDeadline(rec: RegistrantRecord, now: number): number {
+    const { failureRetryIntervalSec: fri, reregisterExpiryPercentage: pct, timerIntervalSec: ti } = this.deps.options;
+    const span = fri > 0 ? fri : Math.floor((rec.expiresSec * pct) / 100);
+    if (!this.deps.options.failureBackoff) return now + span - ti;
+    // exponential backoff from one timer interval, capped by FRI (or the refresh span), with "equal jitter"
+    const base = Math.min(ti, span);
+    const step = Math.min(span, base * 2 ** Math.min(rec.failures - 1, 30));
+    const delay = Math.max(1, Math.round(step / 2 + (this.jitter() * step) / 2));
+    return now + delay;
+  }
+
+  // ---- the one writer of record.state ----
+
+  private transition(rec: RegistrantRecord, to: RegStateValue, cause?: Cause): void {
+    const from = rec.state;
+    rec.state = to;
+    this.deps.log.debug({ aor: rec.aor, from: stateName(from), to: stateName(to) }, "state change");
+    this.deps.emit({
+      coords: { aor: rec.aor, contact: rec.contact, registrar: rec.registrar },
+      recordId: rec.id,
+      from,
+      to,
+      atMs: this.deps.clock.nowMs(),
+      ...(cause !== undefined && { cause }),
+    });
+  }
+
+  private settle(rec: RegistrantRecord): void {
+    if (rec.detached) {
+      if (!isWaiting(rec.state)) this.deps.onSettled?.(rec);
+      return;
+    }
+    this.deps.reschedule(rec);
+  }
+
+  private nowSec(): number {
+    return Math.floor(this.deps.clock.nowMs() / 1000);
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,108 @@
+import { bucketOf } from "./core-hash.js";
+import { coordsKey } from "./coords.js";
+import type { Coords } from "./coords.js";
+import { DueHeap } from "./due-heap.js";
+import { RegistrantRecord } from "./record.js";
+import type { RecordSpec } from "./record-spec.js";
+
+interface Bucket {
+  /** OpenSIPS list order: load order, later additions at the end */
+  records: RegistrantRecord[];
+  readonly due: DueHeap<RegistrantRecord>;
+}
+
+/**
+ * The records in 2^hash_size buckets chosen by OpenSIPS's core_hash of the AOR (reference §3.5), each bucket with
+ * its due heap. Lookups compare all three key parts (fix of reference §11.3).
+ */
+export class RegistrantTable {
+  private readonly buckets: Bucket[];
+  private readonly byKey = new Map<string, RegistrantRecord>();
+  private readonly byId = new Map<number, RegistrantRecord>();
+
+  constructor(readonly bucketCount: number) {
+    this.buckets = Array.from({ length: bucketCount }, () => ({ records: [], due: new DueHeap() }));
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** A new record for `spec`, in its bucket but not yet in the table. */
+  create(spec: RecordSpec): RegistrantRecord {
+    return new RegistrantRecord(spec, bucketOf(spec.aor, this.bucketCount));
+  }
+
+  get(coords: Coords): RegistrantRecord | undefined {
+    return this.byKey.get(coordsKey(coords));
+  }
+
+  getById(id: number): RegistrantRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  append(rec: RegistrantRecord): void {
+    const key = coordsKey(rec);
+    if (this.byKey.has(key)) throw new Error(`duplicate registrant ${key}`);
+    this.bucket(rec).records.push(rec);
+    this.byKey.set(key, rec);
+    this.byId.set(rec.id, rec);
+  }
+
+  /** `next` takes `old`'s place in its bucket list (same key, so same bucket). */
+  replace(old: RegistrantRecord, next: RegistrantRecord): void {
+    const b = this.bucket(old);
+    const i = b.records.indexOf(old);
+    if (i < 0) throw new Error("replace: record not in table");
+    b.records[i] = next;
+    b.due.remove(old);
+    this.byId.delete(old.id);
+    this.byKey.set(coordsKey(next), next);
+    this.byId.set(next.id, next);
+  }
+
+  remove(rec: RegistrantRecord): void {
+    const b = this.bucket(rec);
+    const i = b.records.indexOf(rec);
+    if (i >= 0) b.records.splice(i, 1);
+    b.due.remove(rec);
+    this.byKey.delete(coordsKey(rec));
+    this.byId.delete(rec.id);
+  }
+
+  /** Replace the whole content, keeping `records` order inside each bucket (a full reload). */
+  reset(records: readonly RegistrantRecord[]): void {
+    const keep = new Set(records);
+    for (const b of this.buckets) {
+      for (const r of b.records) if (!keep.has(r)) b.due.remove(r);
+      b.records = [];
+    }
+    this.byKey.clear();
+    this.byId.clear();
+    for (const r of records) this.append(r);
+  }
+
+  /** Every record, bucket 0..N-1 then list order (MI `list`). */
+  *all(): IterableIterator<RegistrantRecord> {
+    for (const b of this.buckets) yield* b.records;
+  }
+
+  /** (Re)queue a record for the tick of its bucket; Infinity dequeues it. */
+  schedule(rec: RegistrantRecord, dueSec: number): void {
+    if (!this.byId.has(rec.id)) return;
+    this.bucket(rec).due.set(rec, dueSec);
+  }
+
+  /** The records of `bucket` whose check time has come, earliest first; they leave the heap. */
+  popDue(bucket: number, nowSec: number): RegistrantRecord[] {
+    return this.buckets[bucket]!.due.popDue(nowSec);
+  }
+
+  dueCount(bucket: number): number {
+    return this.buckets[bucket]!.due.size;
+  }
+
+  private bucket(rec: RegistrantRecord): Bucket {
+    return this.buckets[rec.bucket]!;
+  }
+}
