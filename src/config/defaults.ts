@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import type { Config } from "./config.js";
 
 /**
@@ -50,17 +49,3 @@ export const DEFAULT_CONFIG: Config = {
   },
   log_level: "info",
 };
-
-/**
- * The database URL the store opens: `db_url` when set, else the embedded db_text directory in OpenSIPS's URL
- * form (`text:///abs/dir`), resolved against `cwd`.
- */
-export function effectiveDbUrl(config: Pick<Config, "db_url" | "data_dir">, cwd = process.cwd()): string {
-  if (config.db_url !== undefined) return config.db_url;
-  return `text://${resolve(cwd, config.data_dir)}`;
-}
-
-/** Number of hash buckets: 2^hash_size, where OpenSIPS's hash_size 0 still yields one bucket. */
-export function bucketCount(config: Pick<Config, "hash_size">): number {
-  return 2 ** config.hash_size;
-}

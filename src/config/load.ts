@@ -4,6 +4,8 @@ import { Ajv } from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ConfigError } from "../errors.js";
 import type { Config } from "./config.js";
+import { DEFAULT_CONFIG } from "./defaults.js";
+import { readOpensipsCfg } from "./opensips-cfg.js";
 
 /** Where a value came from, for error messages: JSON pointer → e.g. `opensips.cfg:42: modparam(...)`. */
 export type Origins = ReadonlyMap<string, string>;
@@ -174,7 +176,16 @@ function normalizeSocket(socket: string): string {
 function normalize(config: Config): Config {
   const tls: Record<string, Config["tls"][string]> = {};
   for (const [key, options] of Object.entries(config.tls)) tls[normalizeSocket(key)] = options;
-  return { ...config, listen: config.listen.map(normalizeSocket), tls };
+  return orderLike({ ...config, listen: config.listen.map(normalizeSocket), tls }, DEFAULT_CONFIG);
+}
+
+/** Keys in the order of the built-in defaults (the schema's order), so printed configs read the same way. */
+function orderLike<T>(value: T, template: unknown): T {
+  if (!isPlainObject(value) || !isPlainObject(template)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(template)) if (key in value) out[key] = orderLike(value[key], template[key]);
+  for (const key of Object.keys(value)) if (!(key in out)) out[key] = value[key];
+  return out as T;
 }
 
 function startupChecks(config: Config): { problems: Problem[]; warnings: string[] } {
@@ -269,4 +280,64 @@ function jsonSyntaxWhere(text: string, message: string): string {
   const line = before.split("\n").length;
   const column = pos - before.lastIndexOf("\n");
   return `line ${line} column ${column}: ${message}`;
+}
+
+export interface ResolvedConfig extends ValidatedConfig {
+  /** what an --opensips-cfg file held that registrantd does not use (for one info line) */
+  readonly ignored: readonly string[];
+}
+
+/**
+ * The config registrantd runs on: built-in defaults, then the values read from an opensips.cfg, then the JSON
+ * config file on top (its keys win). Either file may be absent.
+ */
+export async function resolveConfig(files: { config?: string; opensipsCfg?: string }): Promise<ResolvedConfig> {
+  let raw: unknown = {};
+  const origins = new Map<string, string>();
+  const warnings: string[] = [];
+  let ignored: readonly string[] = [];
+  if (files.opensipsCfg !== undefined) {
+    const cfg = readOpensipsCfg(files.opensipsCfg);
+    raw = cfg.config;
+    for (const [pointer, origin] of cfg.origins) origins.set(pointer, origin);
+    warnings.push(...cfg.warnings);
+    ignored = cfg.ignored;
+  }
+  if (files.config !== undefined) {
+    const json = await readJsonConfig(files.config);
+    // a key set in the JSON file now comes from there, not from opensips.cfg
+    for (const pointer of [...origins.keys()]) if (hasPointer(json, pointer)) origins.delete(pointer);
+    raw = mergeConfig(raw, json);
+  }
+  const validated = validateConfig(raw, origins);
+  return { config: validated.config, warnings: [...warnings, ...validated.warnings], ignored };
+}
+
+function hasPointer(value: unknown, pointer: string): boolean {
+  let cur = value;
+  for (const part of pointer.split("/").slice(1)) {
+    if (!isPlainObject(cur) && !Array.isArray(cur)) return false;
+    cur = (cur as Record<string, unknown>)[part];
+    if (cur === undefined) return false;
+  }
+  return true;
+}
+
+/** The config with every secret replaced by `***`, for printing and MI/dashboard display. */
+export function redactConfig(config: Config): Config {
+  const hideUrlPassword = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  const hideSocketPassword = (socket: string): string =>
+    socket.replace(/^(rabbitmq:[^:@/]*):[^@/]*@/, "$1:***@").replace(/^(amqps?:\/\/[^:@/]*):[^@/]*@/, "$1:***@");
+  const { auth, ...miHttp } = config.mi_http;
+  const { token, ...websocket } = config.events.websocket;
+  return {
+    ...config,
+    ...(config.db_url !== undefined ? { db_url: hideUrlPassword(config.db_url) } : {}),
+    mi_http: { ...miHttp, ...(auth ? { auth: { username: auth.username, password: "***" } } : {}) },
+    events: {
+      ...config.events,
+      subscribe: config.events.subscribe.map((s) => ({ event: s.event, socket: hideSocketPassword(s.socket) })),
+      websocket: { ...websocket, ...(token !== undefined ? { token: "***" } : {}) },
+    },
+  };
 }
