@@ -1,0 +1,417 @@
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import type { Config, TlsSocketOptions } from "../config/config.js";
+import { SipUriError, SocketNotConfiguredError, TransportError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { silentLogger } from "../log.js";
+import { cryptoIds } from "./ids.js";
+import type { IdGenerator } from "./ids.js";
+import type { SipMessage } from "./message.js";
+import { parseMessage } from "./parse.js";
+import { serializeRegister } from "./serialize.js";
+import type { ViaSpec } from "./serialize.js";
+import type { Destination, RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
+import { NonInviteClientTransaction } from "./transaction/non-invite-client.js";
+import type { NictOutcome } from "./transaction/non-invite-client.js";
+import { TimerWheel } from "./transaction/timer-wheel.js";
+import { RFC_TIMERS } from "./transaction/timers.js";
+import type { SipTimers } from "./transaction/timers.js";
+import { TransactionTable } from "./transaction/transaction-table.js";
+import type { DropReason, ResponseSource } from "./transaction/transaction-table.js";
+import { NodeDnsResolver } from "./transport/dns-resolver.js";
+import type { DnsResolver } from "./transport/dns-resolver.js";
+import { ServerLocator } from "./transport/locate.js";
+import type { Target } from "./transport/locate.js";
+import { formatSocketSpec, parseSocketSpec } from "./transport/socket-spec.js";
+import type { SocketSpec, TransportProto } from "./transport/socket-spec.js";
+import { StreamTransport } from "./transport/stream.js";
+import { TargetHealth } from "./transport/target-health.js";
+import { UdpTransport } from "./transport/udp.js";
+import type { Peer } from "./transport/udp.js";
+import { parseUri } from "./uri.js";
+
+/** One message on the wire, for traces (per-registrant history, tests). */
+export type WireEvent =
+  | {
+      readonly direction: "out";
+      readonly socket: string;
+      readonly peer: Peer;
+      readonly bytes: Buffer;
+      readonly retransmission: boolean;
+    }
+  | {
+      readonly direction: "in";
+      readonly socket: string;
+      readonly peer: Peer;
+      /** undefined when it did not parse */
+      readonly message: SipMessage | undefined;
+      readonly result: "delivered" | DropReason;
+    };
+
+export interface SipStackOptions {
+  /** OpenSIPS socket strings: `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, `tls:...`; port 0 = any free port. */
+  readonly listen: readonly string[];
+  /** Per `tls:` socket string: CA, client certificate, verification. */
+  readonly tls?: Readonly<Record<string, TlsSocketOptions>>;
+  readonly timers?: Partial<SipTimers>;
+  /** DNS for RFC 3263; default: the system resolvers through node:dns. */
+  readonly resolver?: DnsResolver;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Close idle TCP/TLS connections after this long (default 120 s). */
+  readonly idleMs?: number;
+  /** Skip a target that failed for this long (default 60 s). */
+  readonly failedTargetHoldMs?: number;
+  /** At most this many targets per request (default 4). */
+  readonly maxTargets?: number;
+  /** RFC 3261 §18.1.1: a request larger than this goes over TCP when a TCP socket exists (default 1300). */
+  readonly udpSizeLimit?: number;
+  /** Kernel socket buffer for UDP (benchmarks with 100k transactions in flight). */
+  readonly udpBufferSize?: number;
+  /** Timer wheel resolution (default 10 ms). */
+  readonly tickMs?: number;
+  /** Via branches (§8.1.1.7); tests pass `sequentialIds()`. Default: crypto-random. */
+  readonly ids?: Pick<IdGenerator, "branch">;
+  readonly onWire?: (event: WireEvent) => void;
+}
+
+export interface SipStackStats {
+  /** Requests sent (first transmission of each transaction; a failover counts again). */
+  sent: number;
+  retransmissions: number;
+  /** Responses matched to a transaction, by class (`1xx`..`6xx`), retransmitted ones included. */
+  responses: Record<string, number>;
+  timeouts: number;
+  transportErrors: number;
+  /** Targets abandoned for the next one (timeout, 503, transport error). */
+  failovers: number;
+  dropped: Record<DropReason, number>;
+  /** Transactions waiting for their final outcome. */
+  inFlight: number;
+}
+
+type Socket =
+  | { readonly kind: "udp"; readonly spec: SocketSpec; readonly name: string; readonly udp: UdpTransport }
+  | { readonly kind: "stream"; readonly spec: SocketSpec; readonly name: string; readonly stream: StreamTransport };
+
+/**
+ * The SIP transport and transaction layer behind the registrant's SipClient port: RFC 3263 server location,
+ * socket choice, Via with `rport` (RFC 3581), the non-INVITE client transaction (RFC 3261 §17.1.2) and
+ * failover to the next target on timeout, 503 or transport error (RFC 3263 §4.3; OpenSIPS never does this).
+ */
+export class SipStack implements SipClient {
+  private readonly sockets: Socket[] = [];
+  private readonly table = new TransactionTable();
+  private readonly wheel: TimerWheel;
+  private readonly timers: SipTimers;
+  private readonly locator: ServerLocator;
+  private readonly health: TargetHealth;
+  private readonly log: Logger;
+  private readonly newBranch: () => string;
+  private readonly pending = new Set<NonInviteClientTransaction>();
+  private readonly counters = {
+    sent: 0,
+    retransmissions: 0,
+    responses: {} as Record<string, number>,
+    timeouts: 0,
+    transportErrors: 0,
+    failovers: 0,
+  };
+  private closed = false;
+
+  private constructor(
+    private readonly opts: SipStackOptions,
+    private readonly resolver: DnsResolver,
+  ) {
+    const clock = opts.clock ?? systemClock;
+    this.timers = { ...RFC_TIMERS, ...opts.timers };
+    this.wheel = new TimerWheel({ clock, tickMs: opts.tickMs ?? 10 });
+    this.locator = new ServerLocator(resolver, { clock });
+    this.health = new TargetHealth(opts.failedTargetHoldMs ?? 60_000, clock);
+    this.log = (opts.log ?? silentLogger).child({ mod: "sip.stack" });
+    const ids = opts.ids ?? cryptoIds;
+    this.newBranch = () => ids.branch();
+  }
+
+  /** Binds every configured socket; any bind failure closes what was opened and rejects. */
+  static async start(opts: SipStackOptions): Promise<SipStack> {
+    const stack = new SipStack(opts, opts.resolver ?? new NodeDnsResolver());
+    try {
+      for (const text of opts.listen) await stack.bind(text);
+    } catch (err) {
+      await stack.close();
+      throw err;
+    }
+    return stack;
+  }
+
+  /** SipStackOptions from the daemon config: `listen`, `tls`, and tm's `fr_timeout`/`t1`/`t2`. */
+  static optionsFromConfig(config: Config, log: Logger): SipStackOptions {
+    return {
+      listen: config.listen,
+      tls: config.tls,
+      timers: { t1: config.tm.t1, t2: config.tm.t2, timerF: config.tm.fr_timeout * 1000 },
+      log,
+    };
+  }
+
+  /** True when `spec` names a configured socket (the load check for `forced_socket`). */
+  hasSocket(spec: string): boolean {
+    return this.findSocket(spec) !== undefined;
+  }
+
+  /** The bound sockets as `proto:ip:port` (real ports when configured with 0). */
+  socketNames(): string[] {
+    return this.sockets.map((s) => s.name);
+  }
+
+  stats(): SipStackStats {
+    return {
+      ...this.counters,
+      responses: { ...this.counters.responses },
+      dropped: { ...this.table.dropped },
+      inFlight: this.pending.size,
+    };
+  }
+
+  async send(req: RegisterRequest): Promise<SendOutcome> {
+    if (this.closed) return transportError(new TransportError("SIP stack closed"));
+    let forced: Socket | undefined;
+    if (req.forcedSocket !== undefined) {
+      forced = this.findSocket(req.forcedSocket);
+      if (forced === undefined) {
+        return transportError(
+          new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`),
+        );
+      }
+    }
+    // §6.3 of the reference: the proxy is the next hop; the Request-URI stays the registrar
+    const hopText = req.proxy ?? req.requestUri;
+    const hop = parseUri(hopText);
+    if (!hop.ok) return transportError(new SipUriError(`${hopText}: ${hop.error.message}`, { cause: hop.error }));
+    const located = await this.locator.locate(hop.uri, {
+      available: this.available(),
+      ...(forced !== undefined ? { preferred: forced.spec.proto } : {}),
+    });
+    if (!located.ok) return transportError(located.error);
+
+    const targets = this.health.order(located.targets).slice(0, this.opts.maxTargets ?? 4);
+    let last: SendOutcome | undefined;
+    for (const target of targets) {
+      if (this.closed) break;
+      if (last !== undefined) this.counters.failovers++;
+      const socket = this.pickSocket(target, forced);
+      if (socket === undefined) {
+        last = transportError(
+          new SocketNotConfiguredError(
+            `no ${target.transport} IPv${target.family} socket configured for ${target.address}`,
+          ),
+        );
+        continue;
+      }
+      const outcome = await this.attempt(req, target, socket);
+      if (outcome.kind === "response" && outcome.response.status !== 503) {
+        this.health.markOk(target);
+        return outcome;
+      }
+      // RFC 3263 §4.3: timeout, 503 or a transport failure → the next target, for the same request
+      this.health.markFailed(target);
+      this.log.debug(
+        { target: `${target.transport}:${target.address}:${target.port}`, outcome: outcome.kind },
+        "target failed",
+      );
+      last = outcome;
+    }
+    return last ?? transportError(new TransportError(this.closed ? "SIP stack closed" : "no target to send to"));
+  }
+
+  /** Fails what is in flight with a transport error, then closes every socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const txn of [...this.pending]) txn.transportError(new TransportError("SIP stack closed"));
+    for (const txn of this.table.transactions()) txn.abort();
+    this.wheel.close();
+    if (this.resolver instanceof NodeDnsResolver) this.resolver.cancel();
+    await Promise.all(this.sockets.map((s) => (s.kind === "udp" ? s.udp.close() : s.stream.close())));
+  }
+
+  private async bind(text: string): Promise<void> {
+    const parsed = parseSocketSpec(text);
+    if (!parsed.ok) throw parsed.error;
+    const spec = parsed.spec;
+    if (spec.proto === "udp") {
+      const udp = await UdpTransport.bind(
+        spec,
+        (data, from) => this.receive(data, { transport: "udp", ...from }, udp.name),
+        this.opts.udpBufferSize !== undefined
+          ? { recvBufferSize: this.opts.udpBufferSize, sendBufferSize: this.opts.udpBufferSize }
+          : {},
+      );
+      this.sockets.push({ kind: "udp", spec: udp.spec, name: udp.name, udp });
+      return;
+    }
+    const tls = spec.proto === "tls" ? this.tlsOptionsFor(spec) : undefined;
+    const stream: StreamTransport = await StreamTransport.listen(
+      spec,
+      {
+        onMessage: (message, from, connectionId) =>
+          this.deliver(message, { transport: spec.proto, ...from, connectionId }, stream.name),
+        onClosed: (connectionId, error) => {
+          this.table.failConnection(connectionId, error);
+        },
+        isBusy: (connectionId) => this.table.hasConnection(connectionId),
+      },
+      {
+        ...(this.opts.idleMs !== undefined ? { idleMs: this.opts.idleMs } : {}),
+        ...(tls !== undefined ? { tls } : {}),
+      },
+    );
+    this.sockets.push({ kind: "stream", spec: stream.spec, name: stream.name, stream });
+  }
+
+  private tlsOptionsFor(spec: SocketSpec): TlsSocketOptions | undefined {
+    const name = formatSocketSpec(spec);
+    for (const [key, value] of Object.entries(this.opts.tls ?? {})) {
+      const p = parseSocketSpec(key);
+      if (p.ok && formatSocketSpec(p.spec) === name) return value;
+    }
+    return undefined;
+  }
+
+  private receive(data: Buffer, from: ResponseSource, socket: string): void {
+    const parsed = parseMessage(data);
+    this.deliver(parsed.ok ? parsed.message : undefined, from, socket);
+  }
+
+  private deliver(message: SipMessage | undefined, from: ResponseSource, socket: string): void {
+    const result = this.table.dispatch(message, from);
+    if (result === "delivered" && message?.kind === "response") {
+      const cls = `${Math.floor(message.status / 100)}xx`;
+      this.counters.responses[cls] = (this.counters.responses[cls] ?? 0) + 1;
+    } else if (result !== "delivered") {
+      this.log.debug({ from: `${from.address}:${from.port}`, reason: result }, "incoming message dropped");
+    }
+    this.opts.onWire?.({ direction: "in", socket, peer: { address: from.address, port: from.port }, message, result });
+  }
+
+  private available(): Map<TransportProto, Set<4 | 6>> {
+    const m = new Map<TransportProto, Set<4 | 6>>();
+    for (const s of this.sockets) {
+      let set = m.get(s.spec.proto);
+      if (set === undefined) m.set(s.spec.proto, (set = new Set()));
+      set.add(s.spec.family);
+    }
+    return m;
+  }
+
+  private findSocket(text: string): Socket | undefined {
+    const p = parseSocketSpec(text);
+    if (!p.ok) return undefined;
+    const name = formatSocketSpec(p.spec);
+    return this.sockets.find((s) => s.name === name || formatSocketSpec(s.spec) === name);
+  }
+
+  /**
+   * The forced socket when its protocol and address family fit the target (OpenSIPS: a forced socket of
+   * another protocol is ignored and a suitable listener picked); otherwise the first socket that fits.
+   */
+  private pickSocket(target: Target, forced: Socket | undefined): Socket | undefined {
+    if (forced !== undefined && forced.spec.proto === target.transport && forced.spec.family === target.family) {
+      return forced;
+    }
+    return this.sockets.find((s) => s.spec.proto === target.transport && s.spec.family === target.family);
+  }
+
+  /** One client transaction to one target; resolves with its single outcome. */
+  private attempt(req: RegisterRequest, target: Target, chosen: Socket): Promise<SendOutcome> {
+    let socket = chosen;
+    let bytes: Buffer;
+    const branch = this.newBranch();
+    try {
+      bytes = serializeRegister(req, viaFor(socket, branch));
+      // RFC 3261 §18.1.1: too big for UDP without a known path MTU → a congestion-controlled transport
+      if (socket.kind === "udp" && bytes.length > (this.opts.udpSizeLimit ?? 1300)) {
+        const tcp = this.sockets.find((s) => s.spec.proto === "tcp" && s.spec.family === socket.spec.family);
+        if (tcp !== undefined) {
+          socket = tcp;
+          bytes = serializeRegister(req, viaFor(socket, branch));
+        }
+      }
+    } catch (err) {
+      return Promise.resolve(
+        transportError(new TransportError(`REGISTER could not be built: ${(err as Error).message}`, { cause: err })),
+      );
+    }
+    const transport = socket.spec.proto;
+    const destination: Destination = { transport, address: target.address, port: target.port, socket: socket.name };
+    const peer: Peer = { address: target.address, port: target.port };
+    const s = socket;
+
+    return new Promise<SendOutcome>((resolve) => {
+      let first = true;
+      let connectionId: number | undefined;
+      const send = (b: Buffer): void => {
+        const retransmission = !first;
+        first = false;
+        if (retransmission) this.counters.retransmissions++;
+        else this.counters.sent++;
+        this.opts.onWire?.({ direction: "out", socket: s.name, peer, bytes: b, retransmission });
+        if (s.kind === "udp") {
+          s.udp.send(b, peer, (err) => txn.transportError(err));
+        } else if (connectionId === undefined || !s.stream.write(connectionId, b)) {
+          txn.transportError(new TransportError(`${transport} connection to ${peer.address}:${peer.port} is gone`));
+        }
+      };
+      const txn = new NonInviteClientTransaction(
+        bytes,
+        { reliable: s.kind === "stream", send },
+        this.timers,
+        this.wheel,
+        {
+          onOutcome: (o) => {
+            this.pending.delete(txn);
+            resolve(this.outcome(o, destination));
+          },
+          onTerminated: () => this.table.remove(branch, "REGISTER"),
+        },
+      );
+      if (s.kind === "stream") connectionId = s.stream.connect(peer, target.hostname);
+      this.table.add(branch, "REGISTER", txn, {
+        transport,
+        address: target.address,
+        port: target.port,
+        ...(connectionId !== undefined ? { connectionId } : {}),
+      });
+      this.pending.add(txn);
+      txn.start();
+    });
+  }
+
+  private outcome(o: NictOutcome, destination: Destination): SendOutcome {
+    switch (o.kind) {
+      case "response":
+        return { kind: "response", response: o.response, destination };
+      case "timeout":
+        this.counters.timeouts++;
+        return { kind: "timeout", destination };
+      case "transport-error":
+        this.counters.transportErrors++;
+        return { kind: "transport-error", error: o.error, destination };
+    }
+  }
+}
+
+function transportError(error: Error): SendOutcome {
+  return { kind: "transport-error", error };
+}
+
+function viaFor(socket: Socket, branch: string): ViaSpec {
+  return {
+    transport: socket.spec.proto === "udp" ? "UDP" : socket.spec.proto === "tcp" ? "TCP" : "TLS",
+    host: socket.spec.host,
+    port: socket.spec.port,
+    branch,
+    rport: true,
+  };
+}

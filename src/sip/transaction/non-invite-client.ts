@@ -1,0 +1,154 @@
+import type { TransportError } from "../../errors.js";
+import type { SipResponse } from "../message.js";
+import { nextTimerE, timerK } from "./timers.js";
+import type { SipTimers } from "./timers.js";
+import type { TimerWheel, WheelTimer } from "./timer-wheel.js";
+
+export const NictState = {
+  Trying: "Trying",
+  Proceeding: "Proceeding",
+  Completed: "Completed",
+  Terminated: "Terminated",
+} as const;
+export type NictState = (typeof NictState)[keyof typeof NictState];
+
+/** What the transaction user hears, exactly once per transaction. */
+export type NictOutcome =
+  | { readonly kind: "response"; readonly response: SipResponse }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "transport-error"; readonly error: TransportError };
+
+/** How the transaction puts its request on the wire. Send failures come back through `transportError()`. */
+export interface NictWire {
+  /** TCP/TLS: no retransmissions, Timer K = 0 (§17.1.2.2). */
+  readonly reliable: boolean;
+  send(bytes: Buffer): void;
+}
+
+export interface NictHooks {
+  /** The one final outcome for the TU. */
+  readonly onOutcome: (outcome: NictOutcome) => void;
+  /** Terminated: the owner drops it from its table. */
+  readonly onTerminated: () => void;
+  /** Counted by the stack's stats. */
+  readonly onRetransmit?: () => void;
+}
+
+/**
+ * RFC 3261 §17.1.2 non-INVITE client transaction (figure 6):
+ *
+ *                    start: send request, Timer F; Timer E (UDP only)
+ *                                 |
+ *      Timer E: resend,           v           Timer F or transport error: TU told, → Terminated
+ *      E = min(2E, T2)  +----> Trying ----------------------------------------------+
+ *                       +------- |  \ 1xx                                            |
+ *                                |   v                                               |
+ *      Timer E: resend, E = T2   | Proceeding -- Timer F / transport error ----------+
+ *              (1xx absorbed)    |   | 200-699: TU told                              |
+ *                       200-699: |   v                                               |
+ *                       TU told  +-> Completed -- Timer K (T4 UDP, 0 TCP) --> Terminated
+ *                                    (late responses absorbed)
+ *
+ * Timers live on the shared wheel, so a transaction costs three small objects, not three Node timers.
+ */
+export class NonInviteClientTransaction {
+  private current: NictState = NictState.Trying;
+  private intervalE: number;
+  private timerE: WheelTimer | undefined;
+  private timerF: WheelTimer | undefined;
+  private timerKHandle: WheelTimer | undefined;
+
+  constructor(
+    private readonly request: Buffer,
+    private readonly wire: NictWire,
+    private readonly timers: SipTimers,
+    private readonly wheel: TimerWheel,
+    private readonly hooks: NictHooks,
+  ) {
+    this.intervalE = timers.t1;
+  }
+
+  get state(): NictState {
+    return this.current;
+  }
+
+  /** Sends the request and starts the timers (§17.1.2.2: Timer F always, Timer E only when unreliable). */
+  start(): void {
+    this.timerF = this.wheel.schedule(this.timers.timerF, () => this.onTimerF());
+    if (!this.wire.reliable) this.timerE = this.wheel.schedule(this.intervalE, () => this.onTimerE());
+    this.wire.send(this.request);
+  }
+
+  receiveResponse(response: SipResponse): void {
+    const status = response.status;
+    switch (this.current) {
+      case NictState.Trying:
+      case NictState.Proceeding:
+        if (status < 200) {
+          // §17.1.2.2: a provisional response moves Trying to Proceeding; Timer E keeps running at T2
+          this.current = NictState.Proceeding;
+          return;
+        }
+        // §17.1.2.2: a final response goes to the TU; Completed absorbs retransmissions for Timer K
+        this.cancelRunningTimers();
+        this.current = NictState.Completed;
+        this.hooks.onOutcome({ kind: "response", response });
+        this.enterCompleted();
+        return;
+      case NictState.Completed:
+      case NictState.Terminated:
+        // late or duplicate response: absorbed
+        return;
+    }
+  }
+
+  /** §17.1.4: the transport could not deliver (or the connection broke): TU told, Terminated. */
+  transportError(error: TransportError): void {
+    if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
+    this.cancelRunningTimers();
+    this.terminate();
+    this.hooks.onOutcome({ kind: "transport-error", error });
+  }
+
+  /** The stack closes: drop the timers silently (the stack reports the outcome itself). */
+  abort(): void {
+    this.cancelRunningTimers();
+    this.timerKHandle?.cancel();
+    this.terminate();
+  }
+
+  private onTimerE(): void {
+    if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
+    this.intervalE = nextTimerE(this.intervalE, this.current === NictState.Proceeding, this.timers);
+    this.timerE = this.wheel.schedule(this.intervalE, () => this.onTimerE());
+    this.hooks.onRetransmit?.();
+    this.wire.send(this.request);
+  }
+
+  private onTimerF(): void {
+    if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
+    // §17.1.2.2: Timer F → Terminated, the TU is told of the timeout (OpenSIPS fakes a 408 here)
+    this.cancelRunningTimers();
+    this.terminate();
+    this.hooks.onOutcome({ kind: "timeout" });
+  }
+
+  private enterCompleted(): void {
+    const k = timerK(this.wire.reliable, this.timers);
+    if (k === 0) this.terminate();
+    else this.timerKHandle = this.wheel.schedule(k, () => this.terminate());
+  }
+
+  private cancelRunningTimers(): void {
+    this.timerE?.cancel();
+    this.timerF?.cancel();
+    this.timerE = undefined;
+    this.timerF = undefined;
+  }
+
+  private terminate(): void {
+    if (this.current === NictState.Terminated) return;
+    this.current = NictState.Terminated;
+    this.hooks.onTerminated();
+  }
+}

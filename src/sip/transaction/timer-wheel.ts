@@ -1,0 +1,154 @@
+import { systemClock } from "../../clock.js";
+import type { Clock } from "../../clock.js";
+
+/** A scheduled callback; `cancel()` is O(1) and idempotent. */
+export interface WheelTimer {
+  cancel(): void;
+}
+
+interface Entry extends WheelTimer {
+  dueTick: number;
+  fire: (() => void) | undefined;
+}
+
+export interface TimerWheelOptions {
+  readonly clock?: Clock;
+  /** Resolution in ms; timers fire up to one tick late, never early. */
+  readonly tickMs?: number;
+  /** Slots per revolution; a timer further away than one revolution waits in its slot for later rounds. */
+  readonly slots?: number;
+  /** false: nothing runs unless the owner calls `runDue()` (unit tests with a ManualClock). */
+  readonly autoDrive?: boolean;
+  /** A throwing callback must not stop the wheel; it is reported here (default: rethrown on the next tick). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * A hashed timing wheel (Varghese & Lauck) driven by ONE Node timer.
+ *
+ * Why: every open SIP transaction has two or three timers (E, F, K). With 100,000 REGISTERs in flight, one Node
+ * timer each means 100,000+ entries in libuv's timer heap, each insert/remove O(log n) and each expiry a separate
+ * callback into JS. Here scheduling and cancelling are O(1), and one tick visits one slot. The price is
+ * resolution: a timer fires at most `tickMs` late (10 ms by default, far below SIP's 500 ms T1).
+ *
+ * The Node timer only runs while timers are pending, so an idle stack costs nothing and does not keep the
+ * process alive on its own. Ticks missed while the event loop was blocked are caught up from the clock (at most
+ * one revolution is walked, which visits every slot once).
+ */
+export class TimerWheel {
+  private readonly clock: Clock;
+  private readonly tickMs: number;
+  private readonly slots: Entry[][];
+  private readonly origin: number;
+  private readonly autoDrive: boolean;
+  private readonly onError: (err: unknown) => void;
+  private lastTick: number;
+  private live = 0;
+  private driver: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(opts: TimerWheelOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.tickMs = opts.tickMs ?? 10;
+    const n = opts.slots ?? 1024;
+    if (!(this.tickMs > 0) || !Number.isInteger(n) || n < 1) throw new Error("TimerWheel: bad tickMs/slots");
+    this.slots = Array.from({ length: n }, () => []);
+    this.origin = this.clock.monoMs();
+    this.lastTick = 0;
+    this.autoDrive = opts.autoDrive ?? true;
+    this.onError =
+      opts.onError ??
+      ((err) =>
+        process.nextTick(() => {
+          throw err;
+        }));
+  }
+
+  /** Number of timers scheduled and not yet fired or cancelled. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** Runs `fire` once, no earlier than `delayMs` from now. */
+  schedule(delayMs: number, fire: () => void): WheelTimer {
+    if (this.closed) throw new Error("TimerWheel: closed");
+    const at = this.clock.monoMs() - this.origin + Math.max(0, delayMs);
+    const dueTick = Math.max(this.lastTick + 1, Math.ceil(at / this.tickMs));
+    const entry: Entry = {
+      dueTick,
+      fire,
+      cancel: () => {
+        if (entry.fire === undefined) return;
+        entry.fire = undefined;
+        this.live--;
+      },
+    };
+    const slot = this.slots[dueTick % this.slots.length];
+    if (slot === undefined) throw new Error("TimerWheel: slot out of range");
+    slot.push(entry);
+    this.live++;
+    this.arm();
+    return entry;
+  }
+
+  /** Fires every timer due by now; returns how many fired. Called by the driver, or by tests. */
+  runDue(): number {
+    const nowTick = Math.floor((this.clock.monoMs() - this.origin) / this.tickMs);
+    if (nowTick <= this.lastTick) return 0;
+    const n = this.slots.length;
+    // after a long stall one revolution visits every slot; later ticks would revisit the same slots
+    const from = Math.max(this.lastTick + 1, nowTick - n + 1);
+    this.lastTick = nowTick;
+    let fired = 0;
+    for (let tick = from; tick <= nowTick; tick++) {
+      const idx = tick % n;
+      const slot = this.slots[idx];
+      if (slot === undefined || slot.length === 0) continue;
+      const keep: Entry[] = [];
+      const due: Entry[] = [];
+      for (const e of slot) {
+        if (e.fire === undefined) continue;
+        if (e.dueTick <= nowTick) due.push(e);
+        else keep.push(e);
+      }
+      this.slots[idx] = keep;
+      for (const e of due) {
+        const fire = e.fire;
+        if (fire === undefined) continue; // cancelled by an earlier callback of this same tick
+        e.fire = undefined;
+        this.live--;
+        fired++;
+        try {
+          fire();
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    }
+    if (this.live === 0) this.disarm();
+    return fired;
+  }
+
+  /** Drops every pending timer and stops the driver. */
+  close(): void {
+    this.closed = true;
+    for (let i = 0; i < this.slots.length; i++) this.slots[i] = [];
+    this.live = 0;
+    this.disarm();
+  }
+
+  private arm(): void {
+    if (!this.autoDrive || this.driver !== undefined) return;
+    const tick = (): void => {
+      this.runDue();
+      if (this.live > 0 && this.driver !== undefined) this.driver.refresh();
+    };
+    this.driver = setTimeout(tick, this.tickMs);
+  }
+
+  private disarm(): void {
+    if (this.driver === undefined) return;
+    clearTimeout(this.driver);
+    this.driver = undefined;
+  }
+}

@@ -1,0 +1,74 @@
+import { createSocket } from "node:dgram";
+import type { Socket } from "node:dgram";
+import { TransportError } from "../../errors.js";
+import type { SocketSpec } from "./socket-spec.js";
+import { formatSocketSpec } from "./socket-spec.js";
+
+/** Where a datagram or a stream chunk came from. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface UdpTransportOptions {
+  /** Larger kernel buffers keep bursts of responses (100k in flight) from being dropped on loopback. */
+  readonly recvBufferSize?: number;
+  readonly sendBufferSize?: number;
+}
+
+/**
+ * One bound UDP socket per configured `udp:` listen address (RFC 3261 §18.1.1 / RFC 3581: the registrar answers
+ * to the source address and port, which is this socket, so responses arrive here in any order).
+ */
+export class UdpTransport {
+  private constructor(
+    readonly spec: SocketSpec,
+    private readonly socket: Socket,
+  ) {}
+
+  /** Binds the socket; port 0 picks a free port (then `spec.port` is the real one). */
+  static async bind(
+    spec: SocketSpec,
+    onDatagram: (data: Buffer, from: Peer) => void,
+    opts: UdpTransportOptions = {},
+  ): Promise<UdpTransport> {
+    const socket = createSocket({ type: spec.family === 6 ? "udp6" : "udp4", ipv6Only: spec.family === 6 });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(spec.port, spec.host, () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+    if (opts.recvBufferSize !== undefined) socket.setRecvBufferSize(opts.recvBufferSize);
+    if (opts.sendBufferSize !== undefined) socket.setSendBufferSize(opts.sendBufferSize);
+    // ICMP errors and the like arrive here; a UDP socket stays usable, transactions time out on their own.
+    socket.on("error", () => undefined);
+    socket.on("message", (data, rinfo) => onDatagram(data, { address: rinfo.address, port: rinfo.port }));
+    const bound = socket.address();
+    return new UdpTransport({ ...spec, port: bound.port }, socket);
+  }
+
+  /** `udp:ip:port` of this socket. */
+  get name(): string {
+    return formatSocketSpec(this.spec);
+  }
+
+  /** Fire and forget; a failure to hand the datagram to the kernel is reported through `onError`. */
+  send(bytes: Buffer, to: Peer, onError: (err: TransportError) => void): void {
+    this.socket.send(bytes, to.port, to.address, (err) => {
+      if (err)
+        onError(new TransportError(`udp send to ${to.address}:${to.port} failed: ${err.message}`, { cause: err }));
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}

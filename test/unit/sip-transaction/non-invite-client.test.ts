@@ -1,0 +1,116 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ManualClock } from "../../../src/clock.js";
+import { TransportError } from "../../../src/errors.js";
+import type { SipResponse } from "../../../src/sip/message.js";
+import { NictState, NonInviteClientTransaction } from "../../../src/sip/transaction/non-invite-client.js";
+import type { NictOutcome } from "../../../src/sip/transaction/non-invite-client.js";
+import { TimerWheel } from "../../../src/sip/transaction/timer-wheel.js";
+import { RFC_TIMERS } from "../../../src/sip/transaction/timers.js";
+
+function response(status: number): SipResponse {
+  return { kind: "response", status, reason: "x", headers: [], body: Buffer.alloc(0) };
+}
+
+function setup(reliable: boolean, timerF = 5_000) {
+  const clock = new ManualClock();
+  const wheel = new TimerWheel({ clock, tickMs: 10, slots: 256, autoDrive: false });
+  const sends: number[] = [];
+  const outcomes: NictOutcome[] = [];
+  let terminated = 0;
+  const txn = new NonInviteClientTransaction(
+    Buffer.from("REGISTER"),
+    { reliable, send: () => sends.push(clock.monoMs()) },
+    { ...RFC_TIMERS, timerF },
+    wheel,
+    { onOutcome: (o) => outcomes.push(o), onTerminated: () => terminated++ },
+  );
+  const run = (ms: number) => {
+    for (let t = 0; t < ms; t += 10) {
+      clock.advance(10);
+      wheel.runDue();
+    }
+  };
+  return { clock, wheel, txn, sends, outcomes, run, terminated: () => terminated };
+}
+
+describe("NonInviteClientTransaction (RFC 3261 §17.1.2)", () => {
+  it("UDP silence: Timer E doubles from T1 to T2, Timer F (fr_timeout) ends it with one timeout", () => {
+    const s = setup(false, 30_000);
+    s.txn.start();
+    s.run(31_000);
+    // OpenSIPS / RFC pattern: 0, 0.5, 1.5, 3.5, 7.5, then every 4 s until 30 s
+    assert.deepEqual(
+      s.sends.map((t) => Math.round(t / 100) / 10),
+      [0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5],
+    );
+    assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+    assert.equal(s.txn.state, NictState.Terminated);
+    assert.equal(s.terminated(), 1);
+    assert.equal(s.wheel.size, 0);
+  });
+
+  it("golden no-answer trace: fr_timeout 5 s gives 4 transmissions", () => {
+    const s = setup(false, 5_000);
+    s.txn.start();
+    s.run(6_000);
+    assert.equal(s.sends.length, 4);
+    assert.equal(s.outcomes[0]?.kind, "timeout");
+  });
+
+  it("1xx moves to Proceeding: retransmissions at T2 pace, Timer F not restarted", () => {
+    const s = setup(false, 30_000);
+    s.txn.start();
+    s.run(600); // sends at 0 and 0.5
+    s.txn.receiveResponse(response(100));
+    assert.equal(s.txn.state, NictState.Proceeding);
+    s.run(31_000);
+    // the Timer E already running fires at 1.5 s; every later one is T2 apart
+    const gaps = s.sends.slice(3).map((t, i) => t - s.sends[i + 2]!);
+    assert.ok(
+      gaps.every((g) => g >= 4_000 && g <= 4_020),
+      JSON.stringify(gaps),
+    );
+    assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+    assert.ok(s.clock.monoMs() >= 30_000);
+  });
+
+  it("final response: TU told once, Completed absorbs duplicates until Timer K (T4), no more sends", () => {
+    const s = setup(false);
+    s.txn.start();
+    s.txn.receiveResponse(response(401));
+    s.txn.receiveResponse(response(401));
+    s.txn.receiveResponse(response(200));
+    assert.equal(s.outcomes.length, 1);
+    assert.equal(s.outcomes[0]?.kind, "response");
+    assert.equal(s.txn.state, NictState.Completed);
+    s.run(4_900);
+    assert.equal(s.txn.state, NictState.Completed);
+    s.run(200);
+    assert.equal(s.txn.state, NictState.Terminated);
+    assert.equal(s.sends.length, 1);
+    assert.equal(s.wheel.size, 0);
+  });
+
+  it("TCP: no retransmissions, Timer K = 0, timeout still at Timer F", () => {
+    const s = setup(true, 2_000);
+    s.txn.start();
+    s.run(2_100);
+    assert.equal(s.sends.length, 1);
+    assert.equal(s.outcomes[0]?.kind, "timeout");
+    const r = setup(true);
+    r.txn.start();
+    r.txn.receiveResponse(response(200));
+    assert.equal(r.txn.state, NictState.Terminated);
+  });
+
+  it("transport error: TU told at once, later events ignored", () => {
+    const s = setup(true);
+    s.txn.start();
+    s.txn.transportError(new TransportError("reset"));
+    s.txn.receiveResponse(response(200));
+    s.run(10_000);
+    assert.equal(s.outcomes.length, 1);
+    assert.equal(s.outcomes[0]?.kind, "transport-error");
+  });
+});
