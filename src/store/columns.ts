@@ -1,10 +1,10 @@
 import type { ColumnNames } from "../config/config.js";
 import { StoreVersionError } from "../errors.js";
-import type { RegistrantRow } from "../registrant/record-spec.js";
+import type { RowColumn } from "../registrant/row-check.js";
+
+export type { RowColumn };
 
 /** The twelve columns OpenSIPS reads (reference §1.4), in its SELECT order. */
-export type RowColumn = Exclude<keyof RegistrantRow, "id">;
-
 export const ROW_COLUMNS = [
   "registrar",
   "proxy",
