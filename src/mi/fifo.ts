@@ -25,7 +25,7 @@ const STALL_MS = 2000;
 const REPLY_OPEN_TRIES = 5;
 const REPLY_OPEN_GAP_MS = 80;
 /** OpenSIPS re-creates a deleted FIFO (checked every 30 s). */
-const RECHECK_MS = 30_000;
+export const FIFO_RECHECK_MS = 30_000;
 
 const REPLY_NAME = /^[^./\\]+$/;
 
@@ -37,7 +37,12 @@ const openFd = promisify(openCb) as (path: string, flags: number) => Promise<num
  * the other, no newline needed; the reply goes to `reply_dir/reply_name` (a FIFO the client created), as one
  * line, then EOF. An empty reply name means no reply; unparsable JSON gets no reply at all.
  */
-export async function startMiFifo(config: MiFifoConfig, dispatcher: MiDispatcher, log: Logger): Promise<MiFifoServer> {
+export async function startMiFifo(
+  config: MiFifoConfig,
+  dispatcher: MiDispatcher,
+  log: Logger,
+  opts: { readonly recheckMs?: number } = {},
+): Promise<MiFifoServer> {
   const mlog = log.child({ mod: "mi.fifo" });
   const path = config.fifo_name;
   let socket: Socket | undefined;
@@ -111,11 +116,6 @@ export async function startMiFifo(config: MiFifoConfig, dispatcher: MiDispatcher
       }
       const scan = scanJsonValue(pending, end + 1);
       if (scan.kind === "incomplete") return;
-      if (scan.kind === "invalid") {
-        mlog.warn("MI FIFO request refused: not JSON");
-        pending = "";
-        return;
-      }
       const json = pending.slice(scan.start, scan.end);
       pending = pending.slice(scan.end);
       queue = queue
@@ -159,14 +159,22 @@ export async function startMiFifo(config: MiFifoConfig, dispatcher: MiDispatcher
   await create();
   mlog.info({ fifo: path, reply_dir: config.reply_dir }, "MI FIFO listening");
 
+  let recreating = false;
   const recheck = setInterval(() => {
-    void lstat(path).catch(async () => {
-      if (closed) return;
-      mlog.warn({ fifo: path }, "MI FIFO was deleted: re-creating it");
-      socket?.destroy();
-      await create().catch((err: unknown) => mlog.error({ err }, "MI FIFO re-create failed"));
-    });
-  }, RECHECK_MS);
+    if (recreating) return;
+    recreating = true;
+    void lstat(path)
+      .then(
+        () => undefined,
+        async () => {
+          if (closed) return;
+          mlog.warn({ fifo: path }, "MI FIFO was deleted: re-creating it");
+          socket?.destroy();
+          await create().catch((err: unknown) => mlog.error({ err }, "MI FIFO re-create failed"));
+        },
+      )
+      .finally(() => (recreating = false));
+  }, opts.recheckMs ?? FIFO_RECHECK_MS);
   recheck.unref();
 
   return {

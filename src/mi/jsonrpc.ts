@@ -52,9 +52,7 @@ const PARSE_ERROR = rpcError(RpcCode.PARSE_ERROR, "Parse error");
 const INVALID_REQUEST = rpcError(RpcCode.INVALID_REQUEST, "Invalid Request");
 
 export type ScanResult =
-  | { readonly kind: "value"; readonly start: number; readonly end: number }
-  | { readonly kind: "incomplete" }
-  | { readonly kind: "invalid" };
+  { readonly kind: "value"; readonly start: number; readonly end: number } | { readonly kind: "incomplete" };
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
@@ -85,9 +83,8 @@ export function scanJsonValue(text: string, from = 0): ScanResult {
     if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) {
-      depth--;
-      if (depth === 0) return { kind: "value", start, end: i + 1 };
-      if (depth < 0) return { kind: "invalid" };
+      // bracket kinds are not matched: JSON.parse refuses a mismatched slice
+      if (--depth === 0) return { kind: "value", start, end: i + 1 };
     }
   }
   return { kind: "incomplete" };
