@@ -271,15 +271,28 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-/** Turns JSON.parse's "... at position N ..." into "line L column C: ...". */
+/** Where JSON.parse stopped, from V8's message ("at position N", or a context snippet), as "line L column C: ...". */
 function jsonSyntaxWhere(text: string, message: string): string {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return message;
-  const pos = Number(m[1]);
+  const pos = jsonErrorOffset(text, message);
+  if (pos === undefined) return message;
   const before = text.slice(0, pos);
   const line = before.split("\n").length;
   const column = pos - before.lastIndexOf("\n");
   return `line ${line} column ${column}: ${message}`;
+}
+
+function jsonErrorOffset(text: string, message: string): number | undefined {
+  const at = /position (\d+)/.exec(message);
+  if (at) return Number(at[1]);
+  if (/Unexpected end of JSON input/.test(message)) return text.length;
+  // V8 shows up to 10 characters either side of the bad token: `Unexpected token 'x', ..."context"... is not valid JSON`
+  const m = /^Unexpected token '([\s\S])', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message);
+  if (!m) return undefined;
+  const [, token = "", cutBefore, context = "", cutAfter] = m;
+  const start = cutBefore ? text.indexOf(context) : 0;
+  if (start < 0) return undefined;
+  if (cutBefore) return start + 10;
+  return cutAfter ? context.length - 10 : context.indexOf(token);
 }
 
 export interface ResolvedConfig extends ValidatedConfig {

@@ -558,6 +558,7 @@ class CfgReader {
 
   /** `name[...] { ... }`: only the startup_route is read, for subscribe_event calls. */
   private block(kind: string): void {
+    const line = this.tokens[this.pos]?.line ?? 0;
     this.pos++;
     let label = "";
     if (this.tokens[this.pos]?.t === "punct" && this.tokens[this.pos]?.v === "[") {
@@ -580,7 +581,9 @@ class CfgReader {
       return;
     }
     if (kind === "event_route" && label.startsWith("E_REGISTRANT_")) {
-      this.warnings.push(`event_route[${label}]: script routes do not run in registrantd; subscribe a socket instead`);
+      this.warnings.push(
+        `${this.where(line)}: event_route[${label}] is script; registrantd runs no script, subscribe a socket instead`,
+      );
     }
     const key = label && kind === "event_route" ? `${kind}[${label}]` : kind;
     this.ignoredBlocks.set(key, (this.ignoredBlocks.get(key) ?? 0) + 1);
