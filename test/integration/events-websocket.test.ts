@@ -73,7 +73,8 @@ describe("websocket events endpoint", () => {
 
   before(async () => {
     const sr = new StatusReport();
-    let dispatch: ReturnType<typeof createMiDispatcher> | undefined;
+    // the dispatcher needs events.commands(), and events needs the dispatcher: close over a holder
+    const mi: { dispatcher?: ReturnType<typeof createMiDispatcher> } = {};
     events = await startEvents(
       {
         subscribe: [],
@@ -85,13 +86,13 @@ describe("websocket events endpoint", () => {
         log: silentLogger,
         snapshot: () => records,
         dispatchMi: async (text) => {
-          const out = await dispatch!.handle(text, "websocket");
+          const out = await mi.dispatcher!.handle(text, "websocket");
           return out.kind === "reply" || out.kind === "parse-error" ? out.text : undefined;
         },
         websocket: { maxBufferedBytes: 64 * 1024, pingIntervalMs: 5_000, cutoffGraceMs: 60_000 },
       },
     );
-    dispatch = createMiDispatcher({ log: silentLogger, commands: [...events.commands(), ...sr.commands()] });
+    mi.dispatcher = createMiDispatcher({ log: silentLogger, commands: [...events.commands(), ...sr.commands()] });
     base = `ws://127.0.0.1:${events.websocketPort}/events`;
   });
 
