@@ -1,0 +1,152 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import type { Server, Socket } from "node:net";
+import { headerValue } from "../../src/sip/message.js";
+import { parseMessage } from "../../src/sip/parse.js";
+import type { RegisterRequest } from "../../src/sip/sip-client.js";
+import { SipStack } from "../../src/sip/sip-stack.js";
+import { freePort } from "../support/ports.js";
+import { until } from "../support/until.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+interface RawRegistrar {
+  readonly port: number;
+  readonly connections: Socket[];
+  readonly closed: () => number;
+}
+
+/** A scripted TCP peer: answers 200, or breaks the connection as soon as a request arrives. */
+async function rawRegistrar(mode: "answer" | "reset"): Promise<RawRegistrar> {
+  const connections: Socket[] = [];
+  let closed = 0;
+  const server: Server = createServer((socket) => {
+    connections.push(socket);
+    socket.on("close", () => closed++);
+    socket.on("error", () => undefined);
+    let buf = "";
+    socket.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+        const text = buf.slice(0, end + 4);
+        buf = buf.slice(end + 4);
+        if (mode === "reset") {
+          socket.resetAndDestroy();
+          return;
+        }
+        const p = parseMessage(Buffer.from(text, "latin1"));
+        if (!p.ok) continue;
+        const h = (n: string) => headerValue(p.message, n) ?? "";
+        socket.write(
+          `SIP/2.0 200 OK\r\nVia: ${h("via")}\r\nFrom: ${h("from")}\r\nTo: ${h("to")};tag=raw\r\nCall-ID: ${h("call-id")}\r\n` +
+            `CSeq: ${h("cseq")}\r\nContent-Length: 0\r\n\r\n`,
+        );
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  cleanups.push(async () => {
+    for (const c of connections) c.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const addr = server.address();
+  return { port: typeof addr === "object" && addr ? addr.port : 0, connections, closed: () => closed };
+}
+
+function register(port: number, cseq: number, transport = "tcp"): RegisterRequest {
+  return {
+    requestUri: `sip:127.0.0.1:${port};transport=${transport}`,
+    to: "sip:olga@example.test",
+    from: "sip:olga@example.test",
+    fromTag: "olga",
+    callId: "stream-olga",
+    cseq,
+    contact: { uri: "sip:olga@127.0.0.1:5080;transport=tcp", params: "", expiresSec: 60 },
+  };
+}
+
+async function stack(idleMs = 60_000): Promise<SipStack> {
+  const s = await SipStack.start({
+    listen: ["tcp:127.0.0.1:0", "udp:127.0.0.1:0"],
+    idleMs,
+    timers: { timerF: 20_000 },
+  });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+describe("TCP connections", () => {
+  it("are reused per destination and closed after the idle time", async () => {
+    const reg = await rawRegistrar("answer");
+    const s = await stack(400);
+    for (let cseq = 1; cseq <= 3; cseq++) {
+      const o = await s.send(register(reg.port, cseq));
+      assert.ok(o.kind === "response" && o.response.status === 200, o.kind);
+    }
+    assert.equal(reg.connections.length, 1, "one connection for three REGISTERs");
+    await until("the idle connection to close", () => reg.closed() === 1, 10_000);
+  });
+
+  it("a connection broken by the peer fails its transaction at once, not at Timer F", async () => {
+    const reg = await rawRegistrar("reset");
+    const s = await stack();
+    const started = performance.now();
+    const o = await s.send(register(reg.port, 1));
+    assert.equal(o.kind, "transport-error");
+    assert.ok(o.kind === "transport-error" && o.error instanceof Error);
+    assert.ok(performance.now() - started < 10_000, "well before the 20 s Timer F");
+    assert.equal(s.stats().transportErrors, 1);
+    assert.equal(s.stats().inFlight, 0);
+  });
+
+  it("a refused connection is a transport error naming the destination", async () => {
+    const s = await stack();
+    const port = await freePort();
+    const o = await s.send(register(port, 1));
+    assert.equal(o.kind, "transport-error");
+    assert.ok(o.kind === "transport-error");
+    assert.equal(o.destination?.port, port);
+    assert.equal((o.error as { code?: string }).code, "SIP_TRANSPORT");
+  });
+
+  it("a request over the UDP size limit goes over TCP when a TCP socket exists (§18.1.1)", async () => {
+    const reg = await rawRegistrar("answer");
+    const s = await SipStack.start({ listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"], udpSizeLimit: 200 });
+    cleanups.push(() => s.close());
+    const o = await s.send({ ...register(reg.port, 1), requestUri: `sip:127.0.0.1:${reg.port}` });
+    assert.ok(o.kind === "response" && o.response.status === 200);
+    assert.equal(o.destination.transport, "tcp");
+    assert.ok(o.destination.socket.startsWith("tcp:127.0.0.1:"));
+  });
+});
+
+describe("forced_socket", () => {
+  it("not configured → a transport-error outcome with SocketNotConfiguredError, the stack keeps working", async () => {
+    const s = await stack();
+    assert.equal(s.hasSocket("udp:10.9.9.9:5060"), false);
+    const o = await s.send({ ...register(5060, 1), forcedSocket: "udp:10.9.9.9:5060" });
+    assert.equal(o.kind, "transport-error");
+    assert.ok(o.kind === "transport-error");
+    assert.equal((o.error as { code?: string }).code, "SIP_SOCKET_NOT_CONFIGURED");
+    const reg = await rawRegistrar("answer");
+    const ok = await s.send(register(reg.port, 2));
+    assert.equal(ok.kind, "response");
+  });
+
+  it("picks the socket the request leaves from, and decides the transport when the URI leaves it open", async () => {
+    const reg = await rawRegistrar("answer");
+    const s = await SipStack.start({ listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tcp:127.0.0.2:0"] });
+    cleanups.push(() => s.close());
+    const second = s.socketNames()[2]!;
+    assert.ok(s.hasSocket(second));
+    const o = await s.send({ ...register(reg.port, 1), requestUri: `sip:127.0.0.1:${reg.port}`, forcedSocket: second });
+    assert.ok(o.kind === "response");
+    assert.equal(o.destination.socket, second);
+    assert.equal(o.destination.transport, "tcp");
+    assert.equal(reg.connections[0]?.remoteAddress, "127.0.0.2");
+  });
+});
