@@ -30,9 +30,9 @@ const SHAPE_ONLY = new Set(["which", "core-which-namespaced", "version", "uptime
 const DELIBERATE: Readonly<Record<string, string>> = {
   "err-list-bad-uri": '{"jsonrpc":"2.0","error":{"code":404,"message":"No such registrant"},"id":1}',
   "err-upsert-bad-aor":
-    '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"Bad value for parameter \'aor\': not a SIP URI"},"id":1}',
+    '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"Bad value for parameter \'aor\': cannot parse aor uri [not a uri]"},"id":1}',
   "err-upsert-registrar-with-user":
-    '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"Bad value for parameter \'registrar\': a registrar URI has no user part"},"id":1}',
+    '{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"Bad value for parameter \'registrar\': registrant uri must not have user [user]"},"id":1}',
 };
 
 /** The records in memory when the exchange was captured, as far as its reply shows them. */

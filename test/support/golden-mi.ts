@@ -1,9 +1,8 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { RowError } from "../../src/errors.js";
 import { coordsKey } from "../../src/registrant/coords.js";
 import type { Coords } from "../../src/registrant/coords.js";
 import type { RecordView, RegistrantOperations, ReloadOneResult } from "../../src/registrant/operations.js";
-import type { RecordSpec, RegistrantRow } from "../../src/registrant/record-spec.js";
+import type { RecordSpec } from "../../src/registrant/record-spec.js";
 import { RegState } from "../../src/registrant/state.js";
 import type { RegStateName } from "../../src/registrant/state.js";
 import { systemClock } from "../../src/clock.js";
@@ -12,7 +11,6 @@ import { silentLogger } from "../../src/log.js";
 import { coreCommands } from "../../src/mi/commands/core.js";
 import { registrantGauges, statisticsCommands } from "../../src/mi/commands/statistics.js";
 import { uacRegistrantCommands } from "../../src/mi/commands/uac-registrant.js";
-import type { UpsertRowCheck } from "../../src/mi/commands/uac-registrant.js";
 import { createMiDispatcher } from "../../src/mi/dispatch.js";
 import type { MiDispatcher } from "../../src/mi/dispatch.js";
 import { Statistics } from "../../src/statistics.js";
@@ -196,38 +194,6 @@ export class FakeRegistrantOps implements RegistrantOperations {
   }
 }
 
-const SIP_URI = /^sips?:[^\s<>"]+$/;
-
-/**
- * A stand-in for registrant/row-check.ts with the checks the golden upserts exercise: URIs parse, the registrar has
- * no user part, expiry is positive.
- */
-export const fakeCheckRow: UpsertRowCheck = (row: RegistrantRow) => {
-  for (const column of ["aor", "binding_URI", "registrar"] as const) {
-    const v = row[column];
-    if (v === null || !SIP_URI.test(v)) return { ok: false, error: new RowError(row.id, column, "not a SIP URI") };
-  }
-  if (/^sips?:[^@]+@/.test(row.registrar!)) {
-    return { ok: false, error: new RowError(row.id, "registrar", "a registrar URI has no user part") };
-  }
-  const expiry = Number(row.expiry);
-  if (!(expiry > 0)) return { ok: false, error: new RowError(row.id, "expiry", "must be greater than timer_interval") };
-  const spec: { -readonly [K in keyof RecordSpec]: RecordSpec[K] } = {
-    aor: row.aor!,
-    contact: row.binding_URI!,
-    registrar: row.registrar!,
-    expirySec: expiry,
-    enabled: Number(row.state) === 0,
-    uniqueBinding: false,
-  };
-  if (row.proxy !== null) spec.proxy = row.proxy;
-  if (row.third_party_registrant !== null) spec.thirdPartyRegistrant = row.third_party_registrant;
-  if (row.binding_params !== null) spec.bindingParams = row.binding_params;
-  if (row.username !== null) spec.username = row.username;
-  if (row.password !== null) spec.password = row.password;
-  return { ok: true, spec };
-};
-
 /** The MI stack a daemon builds: core, statistics and uac_registrant commands over `ops`. */
 export function buildMi(
   ops: RegistrantOperations,
@@ -246,7 +212,10 @@ export function buildMi(
     }),
   );
   dispatcher.register(statisticsCommands(stats));
-  dispatcher.register(uacRegistrantCommands(ops, { checkRow: fakeCheckRow }));
+  // the golden setup: timer_interval 10, every socket is ours
+  dispatcher.register(
+    uacRegistrantCommands(ops, { rowCheck: { timerInterval: 10, defaultExpires: 3600, hasSocket: () => true } }),
+  );
   registrantGauges(stats, ops);
   return { dispatcher, stats };
 }

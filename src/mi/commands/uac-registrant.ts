@@ -1,19 +1,18 @@
 import { isIPv6 } from "node:net";
 import { MiError } from "../../errors.js";
-import type { RowError } from "../../errors.js";
 import type { Coords } from "../../registrant/coords.js";
-import type { RecordSpec, RegistrantRow } from "../../registrant/record-spec.js";
+import type { RegistrantRow } from "../../registrant/record-spec.js";
+import { checkRow } from "../../registrant/row-check.js";
+import type { RowCheckContext, RowColumn } from "../../registrant/row-check.js";
 import type { RecordView, RegistrantOperations } from "../../registrant/operations.js";
 import { stateName } from "../../registrant/state.js";
 import type { MiCommand, MiParam, MiParams } from "../command.js";
 import { ctime } from "../ctime.js";
 import { invalidParams } from "../reply.js";
 
-/** The load checks of reference §3.1, applied to an upsert's row (registrant/row-check.ts). */
-export type UpsertRowCheck = (row: RegistrantRow) => { ok: true; spec: RecordSpec } | { ok: false; error: RowError };
-
 export interface UacRegistrantContext {
-  readonly checkRow: UpsertRowCheck;
+  /** what the load checks (reference §3.1) need: timer_interval, default_expires, the listening sockets */
+  readonly rowCheck: Omit<RowCheckContext, "source" | "columnName">;
 }
 
 const str = (name: string): MiParam => ({ name, type: "string" });
@@ -68,7 +67,7 @@ export function recordJson(r: RecordView): Record<string, string | number> {
 }
 
 /** MI names of the row columns, for error texts (the binding is `contact` in MI, `binding_URI` in the table). */
-const PARAM_OF_COLUMN: Readonly<Record<string, string>> = { binding_URI: "contact" };
+const paramOfColumn = (column: RowColumn): string => (column === "binding_URI" ? "contact" : column);
 
 /** Upsert's twelve params as a table row: empty strings are NULL (unset), as OpenSIPS reads them. */
 export function upsertRow(p: MiParams): RegistrantRow {
@@ -160,11 +159,10 @@ export function uacRegistrantCommands(ops: RegistrantOperations, ctx: UacRegistr
       aliases: ["reg_upsert"],
       recipes: [UPSERT],
       handler: (p) => {
-        const checked = ctx.checkRow(upsertRow(p));
+        const checked = checkRow(upsertRow(p), { ...ctx.rowCheck, source: "mi", columnName: paramOfColumn });
         if (!checked.ok) {
           // compatibility §21: OpenSIPS's answer varies here; ours always names the parameter
-          const param = PARAM_OF_COLUMN[checked.error.column] ?? checked.error.column;
-          const e = invalidParams(`Bad value for parameter '${param}': ${checked.error.reason}`);
+          const e = invalidParams(`Bad value for parameter '${checked.error.column}': ${checked.error.reason}`);
           throw new MiError(e.code, e.message, e.data);
         }
         ops.upsert(checked.spec);
