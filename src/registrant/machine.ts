@@ -341,6 +341,7 @@ export class RegistrantMachine {
       this.deps.log.error({ aor: rec.aor }, "Credentials not provisioned");
       return this.fail(rec, WRONG_CREDENTIALS_STATE, "retry", { ...cause, detail: "credentials not provisioned" });
     }
+    if (!rec.enabled && isRegistering(rec.state)) return this.abandon(rec, cause);
     const answer = this.deps.readers.answerChallenge(
       res,
       { username, password },
@@ -373,6 +374,7 @@ export class RegistrantMachine {
       // §11.11 fix: OpenSIPS answers with a REGISTER here; expires=0 cannot be too brief, so it is an error
       return this.fail(rec, REGISTRAR_ERROR_STATE, "retry", { ...cause, detail: "423 to an unREGISTER" });
     }
+    if (!rec.enabled) return this.abandon(rec, cause);
     const min = minExpires(res);
     if (min !== undefined && min >= 5 && rec.intervalRetries < MAX_INTERVAL_RETRIES) {
       rec.intervalRetries++;
@@ -383,6 +385,15 @@ export class RegistrantMachine {
       ...cause,
       detail: min === undefined || min < 5 ? "423 without usable Min-Expires" : "423 repeated (loop protection)",
     });
+  }
+
+  /**
+   * Disabled while its REGISTER was in flight, and the registrar bound nothing (401/407/423): stop here.
+   * OpenSIPS would complete the registration and only then unregister it.
+   */
+  private abandon(rec: RegistrantRecord, cause: Cause): void {
+    rec.registrationTimeoutSec = 0;
+    this.transition(rec, NOT_REGISTERED_STATE, { ...cause, detail: "disabled while registering" });
   }
 
   // ---- failures and deadlines (reference §5.3) ----

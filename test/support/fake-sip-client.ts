@@ -34,8 +34,11 @@ export interface PendingSend {
 export class FakeSipClient implements SipClient {
   readonly sent: PendingSend[] = [];
   autoAnswer: ((request: RegisterRequest) => SendOutcome | undefined) | undefined;
+  /** observes every request as it is sent (property checks) */
+  onSend: ((request: RegisterRequest) => void) | undefined;
 
   send(request: RegisterRequest): Promise<SendOutcome> {
+    this.onSend?.(request);
     return new Promise((resolve) => {
       const p: PendingSend = { request, resolve, answered: false };
       this.sent.push(p);
@@ -68,8 +71,8 @@ export class FakeSipClient implements SipClient {
     return this.outcome({ kind: "transport-error", error: new Error(message) });
   }
 
-  outcome(outcome: SendOutcome): RegisterRequest {
-    const p = this.pending[0];
+  outcome(outcome: SendOutcome, index = 0): RegisterRequest {
+    const p = this.pending[index];
     if (p === undefined) throw new Error("no pending request to answer");
     this.answer(p, outcome);
     return p.request;
