@@ -4,6 +4,8 @@ import { Ajv } from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ConfigError } from "../errors.js";
 import type { Config } from "./config.js";
+import { parseRabbitmqSocket } from "../events/rabbitmq-socket.js";
+import { formatSocketSpec, parseSocketSpec } from "../sip/transport/socket-spec.js";
 import { DEFAULT_CONFIG } from "./defaults.js";
 import { readOpensipsCfg } from "./opensips-cfg.js";
 
@@ -39,10 +41,8 @@ export function validateConfig(input: unknown, origins: Origins = new Map()): Va
   const data: unknown = structuredClone(input ?? {});
   const validate = compiledSchema();
   if (!validate(data)) {
-    // a bad key under propertyNames is reported once, by the propertyNames error itself
-    const errors = (validate.errors ?? []).filter((e) => e.propertyName === undefined);
     throw problemsError(
-      errors.map((e) => describeAjvError(e)),
+      (validate.errors ?? []).map((e) => describeAjvError(e)),
       origins,
     );
   }
@@ -129,8 +129,6 @@ function describeAjvError(e: ErrorObject): Problem {
       const near = closest(key, known);
       return { pointer: `${at}/${key}`, text: `unknown key${near ? ` (did you mean "${near}"?)` : ""}` };
     }
-    case "propertyNames":
-      return { pointer: `${at}/${String(params["propertyName"])}`, text: "must be a tls: socket of listen" };
     case "type":
       return { pointer: at, text: `must be ${article(String(params["type"]))}, got ${shown}` };
     case "enum":
@@ -203,17 +201,28 @@ function startupChecks(config: Config): { problems: Problem[]; warnings: string[
         `"timer_interval=[${config.timer_interval}] MUST be at least as big as reg_hsize=[${buckets}]"`,
     });
   }
-  config.listen.forEach((socket, i) => {
-    const port = Number(socket.slice(socket.lastIndexOf(":") + 1));
-    if (port > 65535) problems.push({ pointer: `/listen/${i}`, text: `port ${port} is out of range` });
-  });
   const seen = new Set<string>();
   config.listen.forEach((socket, i) => {
-    if (seen.has(socket)) problems.push({ pointer: `/listen/${i}`, text: `${socket} is listed twice` });
-    seen.add(socket);
+    const parsed = parseSocketSpec(socket);
+    if (!parsed.ok) problems.push({ pointer: `/listen/${i}`, text: parsed.error.message });
+    else if (seen.has(formatSocketSpec(parsed.spec))) {
+      problems.push({ pointer: `/listen/${i}`, text: `${socket} is listed twice` });
+    } else seen.add(formatSocketSpec(parsed.spec));
+  });
+  config.events.subscribe.forEach((subscription, i) => {
+    const parsed = parseRabbitmqSocket(subscription.socket);
+    if (!parsed.ok) problems.push({ pointer: `/events/subscribe/${i}/socket`, text: parsed.error });
+    else if (parsed.target.connection.tlsDomain !== undefined) {
+      const domain = parsed.target.connection.tlsDomain;
+      if (!(domain in config.tls)) {
+        problems.push({ pointer: `/events/subscribe/${i}/socket`, text: `tls_domain=${domain} has no entry in tls` });
+      }
+    }
   });
   for (const key of Object.keys(config.tls)) {
-    if (!seen.has(key)) {
+    if (!key.startsWith("tls:")) continue;
+    const parsed = parseSocketSpec(key);
+    if (!parsed.ok || !seen.has(formatSocketSpec(parsed.spec))) {
       problems.push({ pointer: `/tls/${escapePointer(key)}`, text: `${key} is not one of the listen sockets` });
     }
   }

@@ -114,11 +114,19 @@ describe("validateConfig: names the key and the problem", () => {
     assert.match(message, /\/events\/subscribe\/0\/socket: must be rabbitmq:/);
   });
 
-  it("refuses tls options for a socket that is not listened on", () => {
+  it("refuses a subscription socket the RabbitMQ parser refuses, and a tls_domain without tls options", () => {
     assert.match(
-      refused({ tls: { "udp:1.2.3.4:5060": {} } }),
-      /\/tls\/udp:1.2.3.4:5060: must be a tls: socket of listen/,
+      refused({ events: { subscribe: [{ event: "E_REGISTRANT_REGISTERED", socket: "rabbitmq:h/bogus=1?q" }] } }),
+      /\/events\/subscribe\/0\/socket: /,
     );
+    assert.match(
+      refused({ events: { subscribe: [{ event: "E_REGISTRANT_REGISTERED", socket: "rabbitmq:h/tls_domain=rmq?q" }] } }),
+      /\/events\/subscribe\/0\/socket: tls_domain=rmq has no entry in tls/,
+    );
+  });
+
+  it("refuses tls options for a socket that is not listened on", () => {
+    assert.equal(validateConfig({ tls: { rmq: { verify: false } } }).config.tls["rmq"]?.verify, false, "a TLS domain");
     assert.match(
       refused({ tls: { "tls:1.2.3.4:5061": {} } }),
       /\/tls\/tls:1.2.3.4:5061: tls:1.2.3.4:5061 is not one of the listen sockets/,
@@ -142,16 +150,11 @@ describe("validateConfig: names the key and the problem", () => {
 describe("validateConfig: normalisation", () => {
   it("adds OpenSIPS's default ports to sockets without one", () => {
     const { config } = validateConfig({
-      listen: ["udp:10.0.0.1", "tcp:[::1]", "tls:example.test", "udp:10.0.0.1:5080"],
-      tls: { "tls:example.test": { verify: false } },
+      listen: ["udp:10.0.0.1", "tcp:[::1]", "tls:192.0.2.1", "udp:10.0.0.1:5080"],
+      tls: { "tls:192.0.2.1": { verify: false } },
     });
-    assert.deepEqual(config.listen, [
-      "udp:10.0.0.1:5060",
-      "tcp:[::1]:5060",
-      "tls:example.test:5061",
-      "udp:10.0.0.1:5080",
-    ]);
-    assert.deepEqual(config.tls, { "tls:example.test:5061": { verify: false } });
+    assert.deepEqual(config.listen, ["udp:10.0.0.1:5060", "tcp:[::1]:5060", "tls:192.0.2.1:5061", "udp:10.0.0.1:5080"]);
+    assert.deepEqual(config.tls, { "tls:192.0.2.1:5061": { verify: false } });
   });
 
   it("fills nested defaults around given values and drops $schema", () => {
