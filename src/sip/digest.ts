@@ -29,7 +29,7 @@ const HASH_OF: Readonly<Record<DigestAlgorithm, Hash>> = {
   "SHA-512-256": "sha512-256",
   "SHA-512-256-sess": "sha512-256",
 };
-/** Strength order used to pick among several challenges (RFC 8760 §2.4: prefer the strongest supported). */
+/** Strength order used to pick among several challenges: the strongest supported wins (OpenSIPS takes the first). */
 const STRENGTH: Readonly<Record<Hash, number>> = { md5: 1, sha256: 2, "sha512-256": 3 };
 const HEX_LENGTH: Readonly<Record<Hash, number>> = { md5: 32, sha256: 64, "sha512-256": 64 };
 
