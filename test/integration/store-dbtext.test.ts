@@ -191,3 +191,10 @@ test("a configured column missing from the header is a ConfigError naming the mo
     (err: unknown) => err instanceof ConfigError && err.message.endsWith("no column enabled (state_column)"),
   );
 });
+
+test("text://<data_dir> (the default spelled as a URL) is created like the embedded default", async () => {
+  const dataDir = join(await tempDir(), "data");
+  const store = await openStore({ ...DEFAULT_CONFIG, data_dir: dataDir, db_url: `text://${dataDir}` }, silentLogger);
+  assert.deepEqual(await store.loadAll(), []);
+  await store.close();
+});
