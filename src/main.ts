@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import type { Config } from "./config/config.js";
 import { redactConfig, resolveConfig } from "./config/load.js";
 import type { ResolvedConfig } from "./config/load.js";
+import { runCheck } from "./check.js";
 import { startDaemon } from "./daemon.js";
 import { ConfigError } from "./errors.js";
 import { createLogger } from "./log.js";
@@ -22,6 +23,8 @@ Options:
                         (embedded db_text store under ./data, SIP on udp:127.0.0.1:5060, MI on 127.0.0.1:8888)
   --opensips-cfg FILE   take uac_registrant, tm, socket, db_default_url, MI and subscribe_event settings from an
                         existing opensips.cfg (a --config file given too overrides them)
+  --check               validate the configuration and every registrant row, print what would be skipped and
+                        why, then exit (1 if anything is wrong); binds no SIP socket, sends nothing
   --print-config        print the effective configuration as JSON (secrets hidden) and exit
   --version             print the version and exit
   -h, --help            print this help and exit
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
       options: {
         config: { type: "string" },
         "opensips-cfg": { type: "string" },
+        check: { type: "boolean" },
         "print-config": { type: "boolean" },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -88,6 +92,10 @@ async function main(): Promise<void> {
     log.info({ ignored: resolved.ignored }, "opensips.cfg: ignored what registrantd does not do");
   }
 
+  if (values["check"] === true) {
+    process.exitCode = await runCheck(config, log, process.stdout);
+    return;
+  }
   await run(config, log);
 }
 
