@@ -5,6 +5,7 @@ import { eventCommands } from "../mi/commands/events.js";
 import type { MiCommand } from "../mi/command.js";
 import type { RecordView } from "../registrant/operations.js";
 import type { StateChange } from "../registrant/state-change.js";
+import type { Statistics } from "../statistics.js";
 import { EventBus } from "./bus.js";
 import { buildEvent } from "./catalog.js";
 import type { RegistrantEvent } from "./catalog.js";
@@ -25,7 +26,23 @@ export interface EventsDeps {
   readonly backoff?: Partial<BackoffOptions>;
   readonly connectTimeoutMs?: number;
   readonly websocket?: Pick<WebsocketSinkOptions, "maxBufferedBytes" | "pingIntervalMs" | "cutoffGraceMs">;
+  /** registers the `events:*` statistics (see STATISTICS) */
+  readonly stats?: Statistics;
 }
+
+/** `events:<name>` statistics; totals over every RabbitMQ connection, read live (non-incremental) */
+export const STATISTICS = [
+  "raised",
+  "published",
+  "dropped",
+  "returned",
+  "rabbitmq_reconnects",
+  "queued",
+  "in_flight",
+  "ws_clients",
+  "ws_sent",
+  "ws_slow_consumer_cutoffs",
+] as const;
 
 export interface EventsCounters {
   /** events raised (one per state change that has an event) */
@@ -85,6 +102,23 @@ export async function startEvents(config: EventsConfig, deps: EventsDeps): Promi
   }
 
   let raised = 0;
+  deps.stats?.gauges("events", STATISTICS, () => {
+    const sum = (pick: (c: RabbitmqSinkCounters) => number) =>
+      subs.counters().reduce((n, s) => n + pick(s.counters), 0);
+    const w = ws?.counters();
+    return {
+      raised,
+      published: sum((c) => c.published),
+      dropped: sum((c) => c.dropped),
+      returned: sum((c) => c.returned),
+      rabbitmq_reconnects: sum((c) => c.reconnects),
+      queued: sum((c) => c.queued),
+      in_flight: sum((c) => c.inFlight),
+      ws_clients: w?.clients ?? 0,
+      ws_sent: w?.sent ?? 0,
+      ws_slow_consumer_cutoffs: w?.slowConsumerCutoffs ?? 0,
+    };
+  });
   return {
     onStateChange(change) {
       let ev: RegistrantEvent | undefined;

@@ -47,6 +47,11 @@ export interface RabbitmqSinkOptions {
   readonly connectTimeoutMs?: number;
   /** publishes waiting for a confirm at one time */
   readonly maxInFlight?: number;
+  /**
+   * With no heartbeat (OpenSIPS's default) a path that dies without a TCP reset is never noticed; so when
+   * the oldest unconfirmed publish waits longer than this, the connection is dropped and re-made.
+   */
+  readonly confirmTimeoutMs?: number;
   readonly random?: () => number;
 }
 
@@ -117,6 +122,8 @@ export class RabbitmqSink {
   private reconnects = 0;
   private dropsSinceLog = 0;
   private lastDropLogMs = 0;
+  private lastConfirmMs = 0;
+  private watchdog: NodeJS.Timeout | undefined;
 
   readonly label: string;
 
@@ -166,6 +173,7 @@ export class RabbitmqSink {
     if (left > 0) this.log.warn({ unconfirmed: left }, "closing with unconfirmed events");
     const model = this.model;
     this.generation++;
+    clearInterval(this.watchdog);
     this.channel = undefined;
     if (model !== undefined) await Promise.race([model.close().catch(() => undefined), delay(timeoutMs)]);
     await this.running;
@@ -262,6 +270,18 @@ export class RabbitmqSink {
         resolve();
       });
       this.blocked = false;
+      this.lastConfirmMs = Date.now();
+      const limit = this.opts.confirmTimeoutMs ?? 30_000;
+      this.watchdog = setInterval(
+        () => {
+          if (this.outbox.inFlight > 0 && Date.now() - this.lastConfirmMs > limit) {
+            this.log.warn({ waitedMs: Date.now() - this.lastConfirmMs }, "no publisher confirm in time; reconnecting");
+            this.lose(gen, model);
+          }
+        },
+        Math.max(100, limit / 4),
+      );
+      this.watchdog.unref();
       this.pump();
     });
   }
@@ -269,6 +289,7 @@ export class RabbitmqSink {
   private lose(gen: number, model: amqp.ChannelModel): void {
     if (gen !== this.generation) return;
     this.generation++;
+    clearInterval(this.watchdog);
     this.channel = undefined;
     this.model = undefined;
     this.outbox.rewind();
@@ -280,6 +301,8 @@ export class RabbitmqSink {
     const ch = this.channel;
     if (ch === undefined) return;
     const gen = this.generation;
+    // the confirm clock starts when the pipeline starts from empty
+    if (this.outbox.inFlight === 0) this.lastConfirmMs = Date.now();
     while (!this.blocked && this.outbox.inFlight < this.maxInFlight) {
       const slot = this.outbox.take();
       if (slot === undefined) break;
@@ -305,6 +328,7 @@ export class RabbitmqSink {
       return;
     }
     this.published++;
+    this.lastConfirmMs = Date.now();
     this.outbox.confirm(slot);
     this.pump();
   }

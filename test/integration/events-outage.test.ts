@@ -10,6 +10,7 @@ import type { Logger } from "../../src/log.js";
 import { RegState } from "../../src/registrant/state.js";
 import type { RegStateValue } from "../../src/registrant/state.js";
 import { REGISTRANT_EVENTS } from "../../src/events/catalog.js";
+import { Statistics } from "../../src/statistics.js";
 import { QueueTap, RABBITMQ_HOST, RABBITMQ_PORT } from "../support/rabbitmq.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { until } from "../support/until.js";
@@ -35,9 +36,16 @@ function config(socket: string, outboxSize: number): EventsConfig {
   };
 }
 
-async function start(proxy: TcpProxy, queue: string, outboxSize: number, log: Logger): Promise<Events> {
+async function start(
+  proxy: TcpProxy,
+  queue: string,
+  outboxSize: number,
+  log: Logger,
+  stats?: Statistics,
+): Promise<Events> {
   return startEvents(config(`rabbitmq:guest:guest@127.0.0.1:${proxy.port}/${queue}`, outboxSize), {
     log,
+    ...(stats === undefined ? {} : { stats }),
     snapshot: () => [],
     backoff: { initialMs: 100, maxMs: 2_000 },
     connectTimeoutMs: 2_000,
@@ -132,7 +140,8 @@ describe("RabbitMQ outage", () => {
     proxy.cut();
     const lines: { msg?: string; dropped?: number; droppedTotal?: number }[] = [];
     const log = pino({ level: "warn" }, { write: (s: string) => lines.push(JSON.parse(s) as (typeof lines)[number]) });
-    const events = await start(proxy, tap.queue, 50, log);
+    const stats = new Statistics();
+    const events = await start(proxy, tap.queue, 50, log, stats);
     cleanup.push(() => events.close(2_000));
 
     for (let i = 0; i < 200; i++) {
@@ -147,6 +156,14 @@ describe("RabbitMQ outage", () => {
     assert.equal(events.counters().dropped, 150);
     const warn = lines.find((l) => l.msg === "event outbox full: events dropped");
     assert.ok(warn, "the drop is logged");
+    assert.deepEqual(
+      stats.read(["events:raised", "events:dropped", "events:queued"]),
+      new Map([
+        ["events:raised", 200],
+        ["events:dropped", 150],
+        ["events:queued", 50],
+      ]),
+    );
 
     proxy.restore();
     await until("the 50 kept events consumed", () => tap.messages.length === 50, 30_000);
