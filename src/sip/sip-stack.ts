@@ -376,7 +376,19 @@ export class SipStack implements SipClient {
           onTerminated: () => this.table.remove(branch, "REGISTER"),
         },
       );
-      if (s.kind === "stream") connectionId = s.stream.connect(peer, target.hostname);
+      if (s.kind === "stream") {
+        try {
+          connectionId = s.stream.connect(peer, target.hostname);
+        } catch (err) {
+          // net/tls refuse some destinations synchronously (port 0 from a bad SRV record...)
+          this.counters.transportErrors++;
+          const error = new TransportError(
+            `${transport} connect to ${peer.address}:${peer.port}: ${(err as Error).message}`,
+          );
+          resolve({ kind: "transport-error", error, destination });
+          return;
+        }
+      }
       this.table.add(branch, "REGISTER", txn, {
         transport,
         address: target.address,

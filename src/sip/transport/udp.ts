@@ -56,10 +56,16 @@ export class UdpTransport {
 
   /** Fire and forget; a failure to hand the datagram to the kernel is reported through `onError`. */
   send(bytes: Buffer, to: Peer, onError: (err: TransportError) => void): void {
-    this.socket.send(bytes, to.port, to.address, (err) => {
-      if (err)
-        onError(new TransportError(`udp send to ${to.address}:${to.port} failed: ${err.message}`, { cause: err }));
-    });
+    const fail = (err: Error) =>
+      onError(new TransportError(`udp send to ${to.address}:${to.port} failed: ${err.message}`, { cause: err }));
+    try {
+      this.socket.send(bytes, to.port, to.address, (err) => {
+        if (err) fail(err);
+      });
+    } catch (err) {
+      // bad port or address family, closed socket: reported like any send failure, never thrown at the caller
+      fail(err as Error);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,96 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ManualClock } from "../../../src/clock.js";
+import { TransportError } from "../../../src/errors.js";
+import type { SipMessage } from "../../../src/sip/message.js";
+import { parseMessage } from "../../../src/sip/parse.js";
+import { NonInviteClientTransaction } from "../../../src/sip/transaction/non-invite-client.js";
+import type { NictOutcome } from "../../../src/sip/transaction/non-invite-client.js";
+import { TimerWheel } from "../../../src/sip/transaction/timer-wheel.js";
+import { RFC_TIMERS } from "../../../src/sip/transaction/timers.js";
+import { TransactionTable } from "../../../src/sip/transaction/transaction-table.js";
+import type { ResponseSource } from "../../../src/sip/transaction/transaction-table.js";
+
+function msg(text: string): SipMessage {
+  const r = parseMessage(Buffer.from(text.replace(/\n/g, "\r\n")));
+  assert.ok(r.ok, text);
+  return r.message;
+}
+
+function response(branch: string, method = "REGISTER", status = 200): SipMessage {
+  return msg(
+    `SIP/2.0 ${status} OK\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=${branch};rport=5080\nFrom: <sip:a@x>;tag=1\n` +
+      `To: <sip:a@x>;tag=2\nCall-ID: c\nCSeq: 1 ${method}\nContent-Length: 0\n\n`,
+  );
+}
+
+const REGISTRAR: ResponseSource = { transport: "udp", address: "192.0.2.10", port: 5060 };
+
+function open(table: TransactionTable, branch: string, dest: ResponseSource = REGISTRAR) {
+  const wheel = new TimerWheel({ clock: new ManualClock(), autoDrive: false });
+  const outcomes: NictOutcome[] = [];
+  const txn = new NonInviteClientTransaction(
+    Buffer.from("x"),
+    { reliable: dest.transport !== "udp", send: () => undefined },
+    RFC_TIMERS,
+    wheel,
+    {
+      onOutcome: (o) => outcomes.push(o),
+      onTerminated: () => table.remove(branch, "REGISTER"),
+    },
+  );
+  table.add(branch, "REGISTER", txn, dest);
+  txn.start();
+  return outcomes;
+}
+
+describe("TransactionTable (RFC 3261 §17.1.3 + source check)", () => {
+  it("matches by top Via branch and CSeq method, in any order", () => {
+    const table = new TransactionTable();
+    const a = open(table, "z9hG4bKa");
+    const b = open(table, "z9hG4bKb");
+    assert.equal(table.dispatch(response("z9hG4bKb"), REGISTRAR), "delivered");
+    assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "delivered");
+    assert.equal(a.length, 1);
+    assert.equal(b.length, 1);
+  });
+
+  it("drops and counts: unknown branch, other method, another source port or address, requests, garbage", () => {
+    const table = new TransactionTable();
+    const outcomes = open(table, "z9hG4bKa");
+    assert.equal(table.dispatch(response("z9hG4bKzz"), REGISTRAR), "unmatched");
+    assert.equal(table.dispatch(response("z9hG4bKa", "OPTIONS"), REGISTRAR), "unmatched");
+    assert.equal(table.dispatch(response("z9hG4bKa"), { ...REGISTRAR, port: 5061 }), "spoofed");
+    assert.equal(table.dispatch(response("z9hG4bKa"), { ...REGISTRAR, address: "192.0.2.66" }), "spoofed");
+    assert.equal(table.dispatch(response("z9hG4bKa"), { ...REGISTRAR, transport: "tcp" }), "spoofed");
+    const options = msg(
+      "OPTIONS sip:x@y SIP/2.0\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKa\nFrom: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: c\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n",
+    );
+    assert.equal(table.dispatch(options, REGISTRAR), "unmatched");
+    assert.equal(table.dispatch(undefined, REGISTRAR), "unparsable");
+    const noBranch = msg(
+      "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 1.2.3.4\nFrom: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: c\nCSeq: 1 REGISTER\nContent-Length: 0\n\n",
+    );
+    assert.equal(table.dispatch(noBranch, REGISTRAR), "unparsable");
+    assert.deepEqual(table.dropped, { unparsable: 2, unmatched: 3, spoofed: 3 });
+    assert.equal(outcomes.length, 0, "nothing reached the transaction user");
+  });
+
+  it("over TCP a response on the request's connection is accepted; a broken connection fails its transactions", () => {
+    const table = new TransactionTable();
+    const dest: ResponseSource = { transport: "tcp", address: "192.0.2.10", port: 5060, connectionId: 7 };
+    const a = open(table, "z9hG4bKa", dest);
+    const b = open(table, "z9hG4bKb", dest);
+    // the same connection seen from another address (NAT'd registrar) is still the request's connection
+    assert.equal(
+      table.dispatch(response("z9hG4bKa"), { transport: "tcp", address: "198.51.100.1", port: 40000, connectionId: 7 }),
+      "delivered",
+    );
+    assert.equal(table.hasConnection(7), true);
+    assert.equal(table.failConnection(7, new TransportError("reset")), 1);
+    assert.equal(a[0]?.kind, "response");
+    assert.equal(b[0]?.kind, "transport-error");
+    assert.equal(table.size, 0);
+    assert.equal(table.hasConnection(7), false);
+  });
+});
