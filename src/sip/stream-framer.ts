@@ -21,8 +21,13 @@ const LF = 0x0a;
 
 export class StreamFramer {
   readonly #limits: ParseLimits;
-  #buf: Buffer = Buffer.alloc(0);
-  /** where to resume looking for the end of the header section */
+  /**
+   * Bytes held between pushes, at `#store[0, #held)`. The store grows by doubling so a message trickling in
+   * one byte at a time costs amortised O(1) per byte, and is bounded by the message limit plus one chunk.
+   */
+  #store: Buffer = Buffer.alloc(0);
+  #held = 0;
+  /** where to resume looking for the end of the header section, relative to the first held byte */
   #scanFrom = 0;
   /** total length of the message being received, once its header section is complete */
   #expected = -1;
@@ -39,33 +44,40 @@ export class StreamFramer {
 
   /** Bytes held while waiting for the rest of a message. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#held;
   }
 
+  /**
+   * Feeds the next bytes of the stream; returns the messages (and errors) they completed, in order. The framer
+   * takes ownership of `chunk`: returned messages may be views into it, so the caller must not reuse it.
+   */
   push(chunk: Buffer): FramerResult[] {
     if (this.#broken || chunk.length === 0) return [];
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    // Nothing held: work on the chunk itself and copy only an incomplete tail.
+    const inPlace = this.#held === 0;
+    if (!inPlace) this.#append(chunk);
+    const data = inPlace ? chunk : this.#store.subarray(0, this.#held);
     const out: FramerResult[] = [];
-    // each turn either consumes bytes or returns, so the loop ends within buf.length turns
+    let pos = 0;
+    // each turn consumes bytes or stops, so the loop ends within data.length turns
     for (;;) {
       if (this.#expected < 0) {
-        let skip = 0;
-        while (skip < this.#buf.length && (this.#buf[skip] === CR || this.#buf[skip] === LF)) skip++;
-        if (skip > 0) {
-          this.#buf = this.#buf.subarray(skip);
+        while (pos < data.length && (data[pos] === CR || data[pos] === LF)) {
+          pos++;
           this.#scanFrom = 0;
         }
-        if (this.#buf.length === 0) return out;
-        const end = findHeaderEnd(this.#buf, this.#scanFrom, this.#buf.length);
+        if (pos === data.length) break;
+        const view = data.subarray(pos);
+        const end = findHeaderEnd(view, this.#scanFrom, view.length);
         if (end === -1) {
-          if (this.#buf.length > this.#limits.maxMessageBytes) {
+          if (view.length > this.#limits.maxMessageBytes) {
             return this.#fatal(out, "header section larger than the message limit");
           }
           // the terminator may straddle chunks: rescan the last few bytes next time
-          this.#scanFrom = Math.max(0, this.#buf.length - 3);
-          return out;
+          this.#scanFrom = Math.max(0, view.length - 3);
+          break;
         }
-        const length = contentLength(this.#buf, end.headEnd);
+        const length = contentLength(view, end.headEnd);
         if (length === "missing") return this.#fatal(out, "stream message without Content-Length");
         if (length === "bad") return this.#fatal(out, "bad Content-Length");
         this.#expected = end.bodyStart + length;
@@ -73,9 +85,11 @@ export class StreamFramer {
           return this.#fatal(out, `message larger than ${this.#limits.maxMessageBytes} bytes`);
         }
       }
-      if (this.#buf.length < this.#expected) return out;
-      const bytes = this.#buf.subarray(0, this.#expected);
-      this.#buf = this.#buf.subarray(this.#expected);
+      if (data.length - pos < this.#expected) break;
+      const slice = data.subarray(pos, pos + this.#expected);
+      // a message cut from the store is copied: the store is reused by the next push
+      const bytes = inPlace ? slice : Buffer.from(slice);
+      pos += this.#expected;
       this.#expected = -1;
       this.#scanFrom = 0;
       const parsed = parseMessage(bytes, this.#limits);
@@ -83,11 +97,31 @@ export class StreamFramer {
         parsed.ok ? { ok: true, bytes, message: parsed.message } : { ok: false, error: parsed.error, fatal: false },
       );
     }
+    if (inPlace) {
+      this.#held = 0;
+      if (pos < data.length) this.#append(data.subarray(pos));
+    } else if (pos > 0) {
+      this.#store.copyWithin(0, pos, this.#held);
+      this.#held -= pos;
+    }
+    return out;
+  }
+
+  #append(bytes: Buffer): void {
+    const need = this.#held + bytes.length;
+    if (need > this.#store.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.#store.length * 2, 1024));
+      this.#store.copy(grown, 0, 0, this.#held);
+      this.#store = grown;
+    }
+    bytes.copy(this.#store, this.#held);
+    this.#held = need;
   }
 
   #fatal(out: FramerResult[], message: string): FramerResult[] {
     this.#broken = true;
-    this.#buf = Buffer.alloc(0);
+    this.#store = Buffer.alloc(0);
+    this.#held = 0;
     out.push({ ok: false, error: new SipParseError(message), fatal: true });
     return out;
   }

@@ -97,6 +97,22 @@ describe("StreamFramer (RFC 3261 §18.3)", () => {
     assert.ok(fatal);
   });
 
+  it("assembles a large body that trickles in one byte at a time", () => {
+    const body = Buffer.alloc(50_000, "x");
+    const msg = Buffer.concat([
+      Buffer.from(`SIP/2.0 200 OK\r\n${MANDATORY}Content-Length: ${body.length}\r\n\r\n`),
+      body,
+    ]);
+    const f = new StreamFramer();
+    const got: FramerResult[] = [];
+    for (let i = 0; i < msg.length; i++) got.push(...f.push(msg.subarray(i, i + 1)));
+    assert.equal(got.length, 1);
+    assert.ok(got[0]!.ok);
+    assert.deepEqual(got[0]!.bytes, msg);
+    assert.equal(got[0]!.message.body.length, 50_000);
+    assert.equal(f.buffered, 0);
+  });
+
   it("swallows keep-alives only", () => {
     const f = new StreamFramer();
     assert.deepEqual(f.push(Buffer.from("\r\n\r\n\r\n")), []);
