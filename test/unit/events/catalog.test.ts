@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { Ajv } from "ajv";
 import { REGISTRANT_EVENTS, buildEvent, eventForState } from "../../../src/events/catalog.js";
 import { RegState } from "../../../src/registrant/state.js";
 import { GOLDEN_CASES } from "../../support/golden-events.js";
@@ -63,6 +64,45 @@ describe("event catalog", () => {
     assert.equal(
       ev!.body,
       '{"jsonrpc":"2.0","method":"E_REGISTRANT_REGISTERED","params":{"aor":"sip:\\"q\\"\\\\x@h","contact":"sip:a\\tb@h","registrar":"sip:h"}}',
+    );
+  });
+});
+
+describe("schemas/events/e_registrant.json", () => {
+  it("accepts OpenSIPS's bodies and ours, plain and extended, and nothing looser", () => {
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    const schema = JSON.parse(
+      readFileSync(new URL("../../../schemas/events/e_registrant.json", import.meta.url), "utf8"),
+    ) as object;
+    const valid = ajv.compile(schema);
+    for (const c of GOLDEN_CASES) {
+      const ours = buildEvent({
+        coords: c.coords,
+        recordId: 3,
+        from: 0,
+        to: c.state,
+        atMs: 0,
+        cause: { status: 200, expiresSec: 60 },
+      });
+      for (const body of [readFileSync(`${GOLDEN}/${c.event}.body`, "utf8"), ours!.body]) {
+        assert.ok(valid(JSON.parse(body)), JSON.stringify(valid.errors));
+      }
+      assert.ok(
+        valid(JSON.parse(buildEvent({ coords: c.coords, recordId: 3, from: 0, to: c.state, atMs: 0 }, true)!.body)),
+      );
+    }
+    assert.equal(
+      valid({ jsonrpc: "2.0", method: "E_REGISTRANT_REGISTERED", params: { aor: "a", contact: "c" } }),
+      false,
+    );
+    assert.equal(
+      valid({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "E_REGISTRANT_REGISTERED",
+        params: { aor: "a", contact: "c", registrar: "r" },
+      }),
+      false,
     );
   });
 });
