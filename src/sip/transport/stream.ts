@@ -157,7 +157,8 @@ export class StreamTransport {
     const local = this.spec.host === "0.0.0.0" || this.spec.host === "::" ? {} : { localAddress: this.spec.host };
     let socket: Socket;
     if (this.spec.proto === "tls") {
-      const sni = isIP(servername) === 0 ? { servername } : {};
+      // the configured servername wins; else the URI host (RFC 5922 §7.1), sent as SNI only when it is a name
+      const sni = this.clientTls?.servername === undefined && isIP(servername) === 0 ? { servername } : {};
       socket = tlsConnect({ ...this.clientTls, ...sni, host: to.address, port: to.port, ...local });
     } else {
       socket = createConnection({ host: to.address, port: to.port, ...local });
