@@ -54,8 +54,64 @@ const COMPACT_FORMS: ReadonlyMap<string, string> = new Map([
 
 /** Canonical lower-case long form of a header name as it appeared on the wire. */
 export function canonicalHeaderName(raw: string): string {
+  const cached = NAME_CACHE.get(raw);
+  if (cached !== undefined) return cached;
   const lower = raw.toLowerCase();
-  return lower.length === 1 ? (COMPACT_FORMS.get(lower) ?? lower) : lower;
+  const name = lower.length === 1 ? (COMPACT_FORMS.get(lower) ?? lower) : lower;
+  // peers spell the same few dozen names over and over; the cache saves a lower-casing per header
+  if (NAME_CACHE.size < 512) NAME_CACHE.set(raw, name);
+  return name;
+}
+
+const NAME_CACHE = new Map<string, string>();
+// seeded with the usual spellings so junk names from a hostile peer cannot crowd them out
+for (const name of [
+  "Via",
+  "To",
+  "From",
+  "CSeq",
+  "Call-ID",
+  "Contact",
+  "Content-Length",
+  "Content-Type",
+  "Expires",
+  "Min-Expires",
+  "Retry-After",
+  "WWW-Authenticate",
+  "Proxy-Authenticate",
+  "Authorization",
+  "Proxy-Authorization",
+  "Server",
+  "User-Agent",
+  "Max-Forwards",
+  "Allow",
+  "Supported",
+  "Require",
+  "Unsupported",
+  "Date",
+  "Path",
+  "Service-Route",
+  "Warning",
+  "Timestamp",
+  "Record-Route",
+  "Route",
+  "Accept",
+  "Call-Id",
+  "Cseq",
+]) {
+  NAME_CACHE.set(name, name.toLowerCase());
+}
+
+/** `s.slice(start, end).trim()` with one allocation (SP/HT are the only LWS left after line splitting). */
+function trimmedSlice(s: string, start: number, end: number): string {
+  while (start < end && (s.charCodeAt(start) === SP || s.charCodeAt(start) === HT)) start++;
+  while (
+    end > start &&
+    (s.charCodeAt(end - 1) === SP || s.charCodeAt(end - 1) === HT || s.charCodeAt(end - 1) === CR)
+  ) {
+    end--;
+  }
+  return s.slice(start, end);
 }
 
 // RFC 3261 §8.1.1: the headers every request and response carries; a message without them cannot be
@@ -151,7 +207,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     if (c0 === SP || c0 === HT) {
       // §7.3.1 folding: a line starting with white space continues the previous header, LWS → one SP.
       if (name === "") return failure("continuation line before any header", start + pos);
-      const more = head.slice(pos, lineEnd).trim();
+      const more = trimmedSlice(head, pos, lineEnd);
       if (more.length > 0) value = value.length > 0 ? `${value} ${more}` : more;
       if (value.length > lim.maxLineBytes) return failure("folded header too long", start + pos);
     } else {
@@ -166,7 +222,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       while (colon < lineEnd && (head.charCodeAt(colon) === SP || head.charCodeAt(colon) === HT)) colon++;
       if (colon >= lineEnd || head.charCodeAt(colon) !== 0x3a) return failure("header line without colon", start + pos);
       name = canonicalHeaderName(head.slice(pos, nameEnd));
-      value = head.slice(colon + 1, lineEnd).trim();
+      value = trimmedSlice(head, colon + 1, lineEnd);
     }
     pos = next + 1;
   }
