@@ -1,12 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as mariadb from "mariadb";
-import { freePort } from "./ports.js";
+import { createServer } from "node:net";
 import { until } from "./until.js";
 
 /** The shared test server (never stopped by tests). */
@@ -49,7 +50,17 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   } finally {
     await admin.end();
   }
-  const pool = mariadb.createPool({ host, port, user: "root", password: "", database: name, connectionLimit: 2 });
+  const pool = mariadb.createPool({
+    host,
+    port,
+    user: "root",
+    password: "",
+    database: name,
+    connectionLimit: 2,
+    minimumIdle: 0,
+  });
+  // failed background reconnects (an outage test killing the server) are 'error' events: never let them crash
+  (pool as unknown as EventEmitter).on("error", () => undefined);
   let dropped = false;
   return {
     name,
@@ -96,6 +107,24 @@ export interface PrivateMariadb {
 const READY_TIMEOUT_MS = 90_000;
 
 /**
+ * A free TCP port below the kernel's ephemeral range (32768-60999 on Linux). While our server is down for an outage
+ * test, its port is free; a port picked by `listen(0)` elsewhere (freePort, any client socket) can then never be
+ * this one, so the restart cannot find it taken.
+ */
+async function portOutsideEphemeralRange(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error("no free port in 20000-29999 after 200 attempts");
+}
+
+/**
  * A mariadbd of our own (own datadir from mariadb-install-db, own port, own socket) for outage tests: it can be
  * killed and restarted without touching the shared server.
  */
@@ -118,7 +147,7 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
     await rm(base, { recursive: true, force: true });
     throw new Error(`mariadb-install-db failed (${install.status}): ${install.stderr}`);
   }
-  const port = await freePort();
+  const port = await portOutsideEphemeralRange();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const killOnExit = (): void => {
