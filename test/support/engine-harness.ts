@@ -1,4 +1,4 @@
-import { ManualClock } from "../../src/clock.js";
+import { ManualClock, systemClock } from "../../src/clock.js";
 import { RowError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import type { Logger } from "../../src/log.js";
@@ -12,6 +12,12 @@ import type { ReplyReaders } from "../../src/registrant/response.js";
 import type { TimerPort } from "../../src/registrant/scheduler.js";
 import type { StateChange, TableChange } from "../../src/registrant/state-change.js";
 import type { SipClient } from "../../src/sip/sip-client.js";
+import { checkRow } from "../../src/registrant/row-check.js";
+import type { SipMessage, SipRequest } from "../../src/sip/message.js";
+import { headerValue } from "../../src/sip/message.js";
+import { parseMessage } from "../../src/sip/parse.js";
+import { SipStack } from "../../src/sip/sip-stack.js";
+import type { RegistrantStore } from "../../src/store/store.js";
 import { FakeSipClient, flush } from "./fake-sip-client.js";
 import { MemoryStore } from "./memory-store.js";
 
@@ -206,3 +212,108 @@ export class EngineHarness {
 }
 
 export { flush };
+
+/** One SIP message the live engine sent or received, parsed. */
+export interface WireMessage {
+  readonly direction: "out" | "in";
+  readonly message: SipMessage;
+  readonly atMs: number;
+}
+
+export interface LiveEngineConfig {
+  readonly rows?: RegistrantRow[];
+  /** default: a MemoryStore holding `rows` */
+  readonly store?: RegistrantStore;
+  readonly options?: Partial<EngineOptions>;
+  /** SIP transaction timers (timerF small for silent registrars) */
+  readonly timerFMs?: number;
+  readonly log?: Logger;
+}
+
+/**
+ * The engine against real peers: a SipStack on an ephemeral UDP port, the real row checks, the system clock and
+ * real timers. TI=10 s with 8 buckets, so a bucket comes up every second and every record within 8 s.
+ */
+export class LiveEngine {
+  readonly changes: StateChange[] = [];
+
+  private constructor(
+    readonly service: RegistrantService,
+    readonly sip: SipStack,
+    readonly store: RegistrantStore,
+    /** every message sent (first transmissions) and received, in order */
+    readonly wire: WireMessage[],
+  ) {}
+
+  static async start(config: LiveEngineConfig): Promise<LiveEngine> {
+    const log = config.log ?? silentLogger;
+    const wire: WireMessage[] = [];
+    const sip = await SipStack.start({
+      listen: ["udp:127.0.0.1:0"],
+      log,
+      timers: { timerF: config.timerFMs ?? 4_000 },
+      onWire: (e) => {
+        const message = e.direction === "out" ? parseWire(e.bytes) : e.message;
+        if (message !== undefined && !(e.direction === "out" && e.retransmission)) {
+          wire.push({ direction: e.direction, message, atMs: Date.now() });
+        }
+      },
+    });
+    const options: EngineOptions = {
+      ...defaultEngineOptions,
+      timerIntervalSec: 10,
+      hashSize: 3,
+      userAgent: "registrantd-test",
+      ...config.options,
+    };
+    const store = config.store ?? new MemoryStore(config.rows ?? []);
+    const ctx = {
+      timerInterval: options.timerIntervalSec,
+      defaultExpires: 3600,
+      hasSocket: (s: string) => sip.hasSocket(s),
+    };
+    const service = new RegistrantService({
+      store,
+      sip,
+      clock: systemClock,
+      log,
+      options,
+      specFromRow: (r) => {
+        const checked = checkRow(r, ctx);
+        return checked.ok ? checked.spec : checked.error;
+      },
+      readers: wireReaders,
+    });
+    const live = new LiveEngine(service, sip, store, wire);
+    service.onStateChange((c) => live.changes.push(c));
+    await service.start();
+    return live;
+  }
+
+  /** The socket the engine sends from (`udp:127.0.0.1:port`). */
+  get socket(): string {
+    return this.sip.socketNames()[0]!;
+  }
+
+  /** The REGISTER requests sent for an AOR, in order (retransmissions left out). */
+  registers(aor: string): SipRequest[] {
+    return this.wire
+      .filter((w) => w.direction === "out" && w.message.kind === "request")
+      .map((w) => w.message as SipRequest)
+      .filter((m) => headerValue(m, "to")?.includes(aor) === true);
+  }
+
+  state(c: Coords): number | undefined {
+    return this.service.find(c)?.state;
+  }
+
+  async stop(): Promise<void> {
+    await this.service.stop();
+    await this.sip.close();
+  }
+}
+
+function parseWire(bytes: Buffer): SipMessage | undefined {
+  const parsed = parseMessage(bytes);
+  return parsed.ok ? parsed.message : undefined;
+}
