@@ -100,7 +100,7 @@ function publishBare(ch: amqp.ConfirmChannel, msg: RabbitmqMessage, cb: (err: un
  * It connects lazily on the first message (as event_rabbitmq does), publishes in outbox order with
  * publisher confirms, and when the connection goes away reconnects with exponential backoff and jitter,
  * then re-publishes everything that was not confirmed (at-least-once: see Outbox). The engine only ever
- * calls enqueue(), which never blocks and never throws.
+ * calls enqueue(), which only appends to the outbox: it never blocks, never throws, never does I/O.
  */
 export class RabbitmqSink {
   private readonly outbox: Outbox<RabbitmqMessage>;
@@ -113,6 +113,7 @@ export class RabbitmqSink {
   /** bumped on every connection loss: confirms from an older connection are ignored */
   private generation = 0;
   private blocked = false;
+  private pumpScheduled = false;
   private running: Promise<void> | undefined;
   private closing = false;
   private wakeBackoff: (() => void) | undefined;
@@ -143,7 +144,14 @@ export class RabbitmqSink {
     }
     this.outbox.push(msg);
     this.running ??= this.run();
-    this.pump();
+    // publishing happens off the engine's call stack, batched per turn of the event loop
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   counters(): RabbitmqSinkCounters {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as tick, setTimeout as sleep } from "node:timers/promises";
 import { after, describe, it } from "node:test";
 import { pino } from "pino";
 import type { EventsConfig } from "../../src/config/config.js";
@@ -92,7 +92,9 @@ describe("RabbitMQ outage", () => {
 
     // a burst goes out and the link dies under it: these are in flight, unconfirmed
     for (let i = 0; i < 100; i++) raise(i, 0);
+    await tick();
     const inFlightAtCut = events.counters().rabbitmq[0]!.counters.inFlight;
+    assert.ok(inFlightAtCut > 0, "the burst is on the wire, unconfirmed, when the link dies");
     const cutAt = Date.now();
     proxy.cut();
 

@@ -115,7 +115,7 @@ describe("websocket events endpoint", () => {
       "snapshot",
       () => c.notifications("ws:snapshot").length && c.notifications("ws:snapshot"),
     );
-    assert.deepEqual(snap!.params, {
+    assert.deepEqual(snap.params, {
       registrants: [{ ...alice, state: "REGISTERED_STATE", enabled: true, record_id: 1 }],
     });
 
