@@ -32,13 +32,15 @@ function charset(chars: string): Uint8Array {
 }
 
 // RFC 3261 §25.1: user = 1*( unreserved / escaped / user-unreserved ); password adds "&=+$," but not ";?/".
-const USER = charset(ALNUM + MARK + "&=+$,;?/");
+// Leniency: an unescaped "#" (feature codes such as *97#) is accepted in the user part; PBXs send it.
+const USER = charset(ALNUM + MARK + "&=+$,;?/#");
 const PASSWORD = charset(ALNUM + MARK + "&=+$,");
 // paramchar = param-unreserved / unreserved / escaped; param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$"
 const PARAM = charset(ALNUM + MARK + "[]/:&+$");
 // hname/hvalue chars: hnv-unreserved = "[" / "]" / "/" / "?" / ":" / "+" / "$"
 const HNV = charset(ALNUM + MARK + "[]/?:+$");
-const HOSTNAME = charset(ALNUM + "-.");
+// Leniency: "_" is not in the RFC 1123 host name grammar but appears in real (internal) host names.
+const HOSTNAME = charset(ALNUM + "-._");
 
 function hexDigit(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);

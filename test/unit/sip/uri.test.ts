@@ -56,6 +56,7 @@ describe("parseUri / formatUri", () => {
       "sip:+1-212-555-1212;phone-context=example.com@gw.example.com;user=phone",
       "sip:host.example.com.",
       "sip:a@b;x=[::1]",
+      "sip:*97#@pbx_1.example",
     ]) {
       assert.equal(formatUri(ok(text)), text);
     }
@@ -82,7 +83,7 @@ describe("parseUri / formatUri", () => {
       "sip:host:5o60",
       "sip:[::1",
       "sip:[zz::1]",
-      "sip:ho_st",
+      "sip:ho st",
       "sip:-host",
       "sip:1.2.3.999",
       "sip:host;",
