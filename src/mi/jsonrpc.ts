@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { JsonRpcError } from "jsonrpc-lite";
 
 /**
@@ -156,41 +157,30 @@ export function printNumber(n: number): string {
   return n.toFixed(6);
 }
 
-/** Compact JSON with OpenSIPS's number format; object members keep insertion order, undefined ones are left out. */
-export function printJson(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value);
-    case "number":
-      return printNumber(value);
-    case "boolean":
-      return value ? "true" : "false";
-    case "object": {
-      if (value === null) return "null";
-      if (Array.isArray(value)) {
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += ",";
-          out += printJson(value[i]);
-        }
-        return out + "]";
-      }
-      let out = "{";
-      let first = true;
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (v === undefined) continue;
-        out += `${first ? "" : ","}${JSON.stringify(k)}:${printJson(v)}`;
-        first = false;
-      }
-      return out + "}";
-    }
-    case "bigint":
-      return value.toString();
-    case "undefined":
-    case "function":
-    case "symbol":
-      return "null";
+/**
+ * Marks a number JSON.stringify would print differently from cJSON; replaced by the raw text afterwards. The
+ * random part keeps a string value from ever posing as a marker.
+ */
+const NONCE = randomBytes(6).toString("hex");
+const RAW = `\u0000${NONCE}:`;
+const RAW_ESCAPED = `\\u0000${NONCE}:`;
+const RAW_TEXT = new RegExp(`"\\\\u0000${NONCE}:([^"]*)"`, "g");
+
+function cjsonNumbers(_key: string, value: unknown): unknown {
+  if (typeof value === "number" && Number.isFinite(value) && (!Number.isInteger(value) || Math.abs(value) >= 1e21)) {
+    return RAW + printNumber(value);
   }
+  return value;
+}
+
+/**
+ * Compact JSON with OpenSIPS's number format; object members keep insertion order, undefined ones are left out.
+ * JSON.stringify escapes strings as cJSON does (`"`, `\\`, control characters; UTF-8 and `/` raw).
+ */
+export function printJson(value: unknown): string {
+  const text = JSON.stringify(value, cjsonNumbers) as string | undefined;
+  if (text === undefined) return "null";
+  return text.includes(RAW_ESCAPED) ? text.replace(RAW_TEXT, "$1") : text;
 }
 
 function printId(id: RpcId): string {
