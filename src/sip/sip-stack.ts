@@ -1,10 +1,11 @@
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import type { Config, TlsSocketOptions } from "../config/config.js";
 import { SipUriError, SocketNotConfiguredError, TransportError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
-import { cryptoIds } from "./ids.js";
+import { BRANCH_COOKIE } from "./ids.js";
 import type { IdGenerator } from "./ids.js";
 import type { SipMessage } from "./message.js";
 import { parseMessage } from "./parse.js";
@@ -70,7 +71,7 @@ export interface SipStackOptions {
   readonly udpBufferSize?: number;
   /** Timer wheel resolution (default 10 ms). */
   readonly tickMs?: number;
-  /** Via branches (§8.1.1.7); tests pass `sequentialIds()`. Default: crypto-random. */
+  /** Via branches (§8.1.1.7); tests pass `sequentialIds()`. Default: a crypto-random prefix per stack + a counter. */
   readonly ids?: Pick<IdGenerator, "branch">;
   readonly onWire?: (event: WireEvent) => void;
 }
@@ -129,8 +130,8 @@ export class SipStack implements SipClient {
     this.locator = new ServerLocator(resolver, { clock });
     this.health = new TargetHealth(opts.failedTargetHoldMs ?? 60_000, clock);
     this.log = (opts.log ?? silentLogger).child({ mod: "sip.stack" });
-    const ids = opts.ids ?? cryptoIds;
-    this.newBranch = () => ids.branch();
+    const ids = opts.ids;
+    this.newBranch = ids !== undefined ? () => ids.branch() : branchGenerator();
   }
 
   /** Binds every configured socket; any bind failure closes what was opened and rejects. */
@@ -426,4 +427,14 @@ function viaFor(socket: Socket, branch: string): ViaSpec {
     branch,
     rport: true,
   };
+}
+
+/**
+ * §8.1.1.7: unique in space and time. 64 random bits per stack plus a counter: unique without a
+ * crypto call per transaction (randomFillSync was 2.6% of the benchmark's CPU).
+ */
+function branchGenerator(): () => string {
+  const prefix = `${BRANCH_COOKIE}${randomBytes(8).toString("hex")}.`;
+  let n = 0;
+  return () => prefix + (n++).toString(36);
 }

@@ -150,3 +150,33 @@ describe("forced_socket", () => {
     assert.equal(reg.connections[0]?.remoteAddress, "127.0.0.2");
   });
 });
+
+describe("IPv6", () => {
+  it("REGISTER over UDP and TCP to [::1], Via sent-by in brackets, destination and socket in OpenSIPS form", async () => {
+    const { createSocket } = await import("node:dgram");
+    const udp = createSocket({ type: "udp6", ipv6Only: true });
+    const seen: string[] = [];
+    udp.on("message", (m, r) => {
+      const p = parseMessage(m);
+      if (!p.ok) return;
+      seen.push(headerValue(p.message, "via") ?? "");
+      const h = (n: string) => headerValue(p.message, n) ?? "";
+      udp.send(
+        `SIP/2.0 200 OK\r\nVia: ${h("via")}\r\nFrom: ${h("from")}\r\nTo: ${h("to")};tag=v6\r\nCall-ID: ${h("call-id")}\r\n` +
+          `CSeq: ${h("cseq")}\r\nContent-Length: 0\r\n\r\n`,
+        r.port,
+        r.address,
+      );
+    });
+    await new Promise<void>((r) => udp.bind(0, "::1", () => r()));
+    cleanups.push(async () => udp.close());
+    const s = await SipStack.start({ listen: ["udp:[::1]:0", "tcp:[::1]:0"] });
+    cleanups.push(() => s.close());
+    const o = await s.send({ ...register(udp.address().port, 1), requestUri: `sip:[::1]:${udp.address().port}` });
+    assert.ok(o.kind === "response" && o.response.status === 200, o.kind);
+    assert.equal(o.destination.address, "::1");
+    assert.match(o.destination.socket, /^udp:\[::1\]:\d+$/);
+    assert.match(seen[0] ?? "", /^SIP\/2\.0\/UDP \[::1\]:\d+;branch=z9hG4bK[^;]+;rport$/);
+    assert.ok(s.hasSocket(o.destination.socket));
+  });
+});
