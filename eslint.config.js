@@ -41,6 +41,30 @@ export default tseslint.config(
     },
   },
   {
+    // the dashboard's browser modules: plain JS shipped as is, outside the TypeScript program
+    files: ["src/dashboard/public/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: "module",
+      globals: Object.fromEntries(
+        [
+          "window",
+          "document",
+          "location",
+          "WebSocket",
+          "fetch",
+          "URL",
+          "Option",
+          "ResizeObserver",
+          "requestAnimationFrame",
+          "setTimeout",
+          "clearTimeout",
+        ].map((g) => [g, "readonly"]),
+      ),
+    },
+  },
+  {
     files: ["test/**/*.ts"],
     rules: {
       "@typescript-eslint/no-floating-promises": "off",
