@@ -16,6 +16,8 @@ export interface MariadbStoreOptions {
   readonly connectTimeoutMs?: number;
 }
 
+type Queryable = Pick<mariadb.Connection, "query">;
+
 /** MySQL's ER_NO_SUCH_TABLE */
 const ER_NO_SUCH_TABLE = 1146;
 /** do not repeat the same pool error in the log more often than this */
@@ -44,7 +46,10 @@ export class MariadbStore implements RegistrantStore {
     (pool as unknown as EventEmitter).on("error", (err: Error) => this.#onPoolError(err));
   }
 
-  /** Connects, checks the `version` row for `table` (= 3) and that every configured column exists. */
+  /**
+   * Checks the server with one plain connection first (so a refused login or an unknown database is reported at
+   * once and precisely), then the `version` row for `table` (= 3) and that every configured column exists.
+   */
   static async open(
     url: MysqlUrl,
     table: string,
@@ -52,29 +57,42 @@ export class MariadbStore implements RegistrantStore {
     log: Logger,
     options: MariadbStoreOptions = {},
   ): Promise<MariadbStore> {
-    const pool = mariadb.createPool({
+    const target = `${url.host}:${url.port}/${url.database}`;
+    const connection = {
       host: url.host,
       port: url.port,
       user: url.user,
       password: url.password,
       database: url.database,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      bigIntAsNumber: false,
+      checkDuplicate: false,
+    };
+    let conn: mariadb.Connection;
+    try {
+      conn = await mariadb.createConnection(connection);
+    } catch (err) {
+      throw unavailable(`cannot connect to ${target}`, err);
+    }
+    conn.on("error", () => undefined);
+    const pool = mariadb.createPool({
+      ...connection,
       connectionLimit: 2,
       minimumIdle: 0,
       idleTimeout: 60,
       acquireTimeout: options.acquireTimeoutMs ?? 10_000,
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-      bigIntAsNumber: false,
-      checkDuplicate: false,
     });
     const store = new MariadbStore(pool, table, columnRefs(columns), log.child({ mod: "store.mariadb" }));
     try {
-      await store.#checkVersion();
-      await store.#checkColumns();
+      await store.#checkVersion(conn);
+      await store.#checkColumns(conn);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
+    } finally {
+      await conn.end().catch(() => undefined);
     }
-    store.#log.info({ db: `${url.host}:${url.port}/${url.database}`, table }, "registrant table opened");
+    store.#log.info({ db: target, table }, "registrant table opened");
     return store;
   }
 
@@ -111,10 +129,10 @@ export class MariadbStore implements RegistrantStore {
     await this.#pool.end();
   }
 
-  async #checkVersion(): Promise<void> {
+  async #checkVersion(conn: Queryable): Promise<void> {
     let rows: unknown[][];
     try {
-      rows = await this.#pool.query<unknown[][]>(
+      rows = await conn.query<unknown[][]>(
         { sql: "SELECT table_version FROM version WHERE table_name=?", rowsAsArray: true },
         [this.#table],
       );
@@ -133,10 +151,10 @@ export class MariadbStore implements RegistrantStore {
     );
   }
 
-  async #checkColumns(): Promise<void> {
+  async #checkColumns(conn: Queryable): Promise<void> {
     let rows: unknown[][];
     try {
-      rows = await this.#pool.query<unknown[][]>(
+      rows = await conn.query<unknown[][]>(
         {
           sql: "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=DATABASE() AND TABLE_NAME=?",
           rowsAsArray: true,
@@ -206,7 +224,12 @@ export class MariadbStore implements RegistrantStore {
     const message = err.message;
     if (message === this.#lastPoolError.message && now - this.#lastPoolError.atMs < POOL_ERROR_LOG_INTERVAL_MS) return;
     this.#lastPoolError = { message, atMs: now };
-    this.#log.warn({ err: { message, code: (err as Partial<mariadb.SqlError>).code } }, "database connection failed");
+    // the pool's own message is generic; the first failed connect is the useful part
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    this.#log.warn(
+      { err: { message, cause, code: (err as Partial<mariadb.SqlError>).code } },
+      "database connection failed",
+    );
   }
 }
 

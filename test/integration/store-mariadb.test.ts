@@ -2,12 +2,13 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
 import type { Config } from "../../src/config/config.js";
-import { ConfigError, StoreVersionError } from "../../src/errors.js";
+import { ConfigError, StoreUnavailableError, StoreVersionError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { RegistrantStore } from "../../src/store/store.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
+import { freePort } from "../support/ports.js";
 
 const dbs: TestDatabase[] = [];
 const stores: RegistrantStore[] = [];
@@ -192,6 +193,26 @@ describe("MariaDB custom table and column names", () => {
       openStore({ ...DEFAULT_CONFIG, ...names, expiry_column: "expiry_sec", db_url: db.url }, silentLogger),
       (err: unknown) =>
         err instanceof ConfigError && err.message === "table 'sip_regs' has no column expiry_sec (expiry_column)",
+    );
+  });
+});
+
+describe("MariaDB unreachable or refusing at start", () => {
+  test("nothing listening → StoreUnavailableError, and the start fails cleanly", async () => {
+    const port = await freePort();
+    await assert.rejects(
+      openStore({ ...DEFAULT_CONFIG, db_url: `mysql://root:@127.0.0.1:${port}/registrant_db` }, silentLogger),
+      (err: unknown) => err instanceof StoreUnavailableError && err.code === "STORE_UNAVAILABLE",
+    );
+  });
+
+  test("wrong credentials → StoreUnavailableError that does not show the password", async () => {
+    await assert.rejects(
+      openStore({ ...DEFAULT_CONFIG, db_url: "mysql://no_such_user:Sup3rSecret@127.0.0.1:3306/x" }, silentLogger),
+      (err: unknown) =>
+        err instanceof StoreUnavailableError &&
+        /Access denied/.test(err.message) &&
+        !err.message.includes("Sup3rSecret"),
     );
   });
 });
