@@ -55,7 +55,7 @@ export interface RabbitmqSinkOptions {
   readonly random?: () => number;
 }
 
-const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2 };
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2 };
 /** OpenSIPS event_rabbitmq negotiates this frame size */
 const FRAME_MAX = 131072;
 const DROP_LOG_EVERY_MS = 5_000;
@@ -367,10 +367,14 @@ export class RabbitmqSink {
   }
 
   private delayFor(attempt: number): number {
-    const b = this.backoff;
-    const base = Math.min(b.maxMs, b.initialMs * b.factor ** (attempt - 1));
-    return base * (1 - b.jitter + 2 * b.jitter * this.random());
+    return backoffDelay(attempt, this.backoff, this.random());
   }
+}
+
+/** attempt 1, 2, 3…: initial × factor^(attempt-1), capped at max, scaled by a uniform factor in 1 ± jitter */
+export function backoffDelay(attempt: number, b: BackoffOptions, random01: number): number {
+  const base = Math.min(b.maxMs, b.initialMs * b.factor ** (attempt - 1));
+  return base * (1 - b.jitter + 2 * b.jitter * random01);
 }
 
 function delay(ms: number): Promise<void> {
