@@ -1,4 +1,6 @@
 import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import type { Config } from "../config/config.js";
 import { RowError, StoreUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { SipClient } from "../sip/sip-client.js";
@@ -6,13 +8,16 @@ import type { RegistrantStore } from "../store/store.js";
 import { coordsKey } from "./coords.js";
 import type { Coords } from "./coords.js";
 import type { RandomInt } from "./dialog-ids.js";
-import { checkEngineOptions } from "./engine-options.js";
+import { columnLabeler } from "../store/columns.js";
+import { checkEngineOptions, engineOptionsFromConfig } from "./engine-options.js";
 import type { EngineOptions } from "./engine-options.js";
 import { RegistrantMachine } from "./machine.js";
 import type { RegistrantOperations, RecordView, ReloadOneResult } from "./operations.js";
 import type { RegistrantRecord } from "./record.js";
 import type { RecordSpec, RegistrantRow, ShtagRef } from "./record-spec.js";
+import { wireReaders } from "./response.js";
 import type { ReplyReaders } from "./response.js";
+import { checkRow } from "./row-check.js";
 import { BucketScheduler, nextCheckSec, realTimers } from "./scheduler.js";
 import type { TimerPort } from "./scheduler.js";
 import { RegState, isWaiting } from "./state.js";
@@ -29,8 +34,8 @@ export interface RegistrantServiceDeps {
   readonly options: EngineOptions;
   /** the load checks of reference §3.1 (registrant/row-check.ts): a spec, or the reason the row is skipped */
   readonly specFromRow: (row: RegistrantRow) => RecordSpec | RowError;
-  /** the SIP wire readers (Contact, URI comparison, digest) */
-  readonly readers: ReplyReaders;
+  /** the SIP wire readers (Contact, URI comparison, digest); default: src/sip's */
+  readonly readers?: ReplyReaders;
   /** the cluster layer: is this sharing tag ACTIVE on this node (reference §10) */
   readonly isActive?: (shtag: ShtagRef) => boolean;
   readonly timers?: TimerPort;
@@ -82,7 +87,7 @@ export class RegistrantService implements RegistrantOperations {
       sip: deps.sip,
       clock: deps.clock,
       log: deps.log,
-      readers: deps.readers,
+      readers: deps.readers ?? wireReaders,
       lookup: (id) => this.table.getById(id) ?? this.detached.get(id),
       reschedule: (rec) => this.table.schedule(rec, nextCheckSec(rec, deps.options.timerIntervalSec)),
       emit: (change) => this.emitState(change),
@@ -102,6 +107,40 @@ export class RegistrantService implements RegistrantOperations {
         // a record waiting for its slot in a spread tick may have been replaced or removed since
         if (this.table.getById(rec.id) === rec) this.machine.tick(rec);
       },
+    });
+  }
+
+  /**
+   * The service as the daemon builds it: options from the config (OpenSIPS modparams + our switches), OpenSIPS's
+   * row checks with the configured column names in their messages, the system clock and real timers.
+   */
+  static fromConfig(
+    config: Config,
+    deps: {
+      readonly store: RegistrantStore;
+      readonly sip: SipClient & { hasSocket(spec: string): boolean };
+      readonly log: Logger;
+      readonly isActive?: (shtag: ShtagRef) => boolean;
+      readonly clock?: Clock;
+    },
+  ): RegistrantService {
+    const ctx = {
+      timerInterval: config.timer_interval,
+      defaultExpires: config.default_expires,
+      hasSocket: (spec: string) => deps.sip.hasSocket(spec),
+      columnName: columnLabeler(config),
+    };
+    return new RegistrantService({
+      store: deps.store,
+      sip: deps.sip,
+      clock: deps.clock ?? systemClock,
+      log: deps.log,
+      options: engineOptionsFromConfig(config),
+      specFromRow: (row) => {
+        const checked = checkRow(row, ctx);
+        return checked.ok ? checked.spec : checked.error;
+      },
+      ...(deps.isActive !== undefined && { isActive: deps.isActive }),
     });
   }
 

@@ -4,6 +4,11 @@ import { EngineHarness, coordsOf, row, testSpecFromRow } from "../../support/eng
 import { RegState } from "../../../src/registrant/state.js";
 import { RowError, StoreUnavailableError } from "../../../src/errors.js";
 import type { RecordSpec } from "../../../src/registrant/record-spec.js";
+import { RegistrantService } from "../../../src/registrant/registrant-service.js";
+import { DEFAULT_CONFIG } from "../../../src/config/defaults.js";
+import { silentLogger } from "../../../src/log.js";
+import { MemoryStore } from "../../support/memory-store.js";
+import { FakeSipClient } from "../../support/fake-sip-client.js";
 
 const S = RegState;
 const alice = row({ aor: "sip:alice@example.test", expiry: 60 });
@@ -348,5 +353,30 @@ describe("graceful stop", () => {
     const stopped = h.service.stop({ unregister: true });
     await h.advance(5000);
     await stopped;
+  });
+});
+
+describe("fromConfig", () => {
+  test("options from the config, OpenSIPS's row checks: a bad row is skipped, the others load", async () => {
+    const store = new MemoryStore([alice, { ...bob, expiry: 5 }, { ...carol, registrar: "sip:user@registrar.test" }]);
+    const sip = Object.assign(new FakeSipClient(), { hasSocket: () => true });
+    const service = RegistrantService.fromConfig(
+      { ...DEFAULT_CONFIG, timer_interval: 10 },
+      { store, sip, log: silentLogger },
+    );
+    await service.start();
+    assert.deepEqual(
+      [...service.list()].map((v) => v.aor),
+      [alice.aor],
+    );
+    await service.stop();
+    assert.throws(
+      () =>
+        RegistrantService.fromConfig(
+          { ...DEFAULT_CONFIG, timer_interval: 10, hash_size: 4 },
+          { store, sip, log: silentLogger },
+        ),
+      /MUST be at least as big as reg_hsize=\[16\]/,
+    );
   });
 });
