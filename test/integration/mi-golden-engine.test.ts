@@ -5,6 +5,10 @@ import { silentLogger } from "../../src/log.js";
 import { startMiHttp } from "../../src/mi/http-server.js";
 import type { MiHttpServer } from "../../src/mi/http-server.js";
 import type { RegistrantRow } from "../../src/registrant/record-spec.js";
+import { REGISTRANT_EVENTS } from "../../src/events/catalog.js";
+import { Subscriptions } from "../../src/events/subscriptions.js";
+import { eventCommands } from "../../src/mi/commands/events.js";
+import { StatusReport } from "../../src/status/status-report.js";
 import { EngineHarness, row } from "../support/engine-harness.js";
 import { GOLDEN_DIR, buildMi, loadGoldenMi } from "../support/golden-mi.js";
 import type { GoldenExchange } from "../support/golden-mi.js";
@@ -98,16 +102,34 @@ function assertRecordShape(ours: Record<string, unknown>, golden: Record<string,
 describe("golden uac_registrant exchanges replayed against the real RegistrantService", () => {
   let harness: EngineHarness;
   let http: MiHttpServer;
-  const exchanges = inCaptureOrder(loadGoldenMi().filter((e) => /uac_registrant:|"reg_/.test(e.request.body)));
+  const golden = loadGoldenMi();
+  const exchanges = inCaptureOrder(golden.filter((e) => /uac_registrant:|"reg_/.test(e.request.body)));
+
+  const subs = new Subscriptions({ outboxSize: 10, log: silentLogger });
 
   before(async () => {
-    harness = await EngineHarness.started({ rows: GOLDEN_ROWS });
+    harness = new EngineHarness({ rows: GOLDEN_ROWS });
+    // the events helper's EVI and Status/Report commands answer through the same dispatcher
+    const sr = new StatusReport(harness.clock);
+    sr.setCoreStatus("running");
+    harness.service.onTableChange((c) => sr.onTableChange(c));
+    harness.service.onStateChange((c) => sr.onStateChange(c));
+    await harness.service.start();
+    for (const event of REGISTRANT_EVENTS)
+      subs.subscribe(event, "rabbitmq:guest:guest@127.0.0.1:5672/opensips_registrant");
+    subs.subscribe(
+      "E_REGISTRANT_REGISTERED",
+      "rabbitmq:guest:guest@127.0.0.1:5672/exchange=amq.topic?opensips.registrant.registered",
+    );
     const { dispatcher } = buildMi(harness.service);
+    dispatcher.register(eventCommands(subs));
+    dispatcher.register(sr.commands());
     http = await startMiHttp({ enabled: true, ip: "127.0.0.1", port: 0, root: "mi" }, dispatcher, silentLogger);
   });
   after(async () => {
     await http?.close();
     await harness?.service.stop({ unregister: false });
+    await subs.close(100);
   });
 
   it("replays every exchange in capture order with the same status, codes, messages and shapes", async () => {
@@ -152,4 +174,28 @@ describe("golden uac_registrant exchanges replayed against the real RegistrantSe
       }
     }
   });
+
+  it("answers the EVI and Status/Report exchanges with the same status, errors and shapes", async () => {
+    const others = golden.filter((e) =>
+      /"(events_list|subscribers_list|sr_\w+|evi:\w+|status_report:\w+)"/.test(e.request.body),
+    );
+    assert.ok(others.length >= 10);
+    for (const ex of others) {
+      const got = await httpPost(http.address().port, ex.request.body);
+      assert.equal(got.status, ex.response.status, ex.name);
+      const want = JSON.parse(ex.response.body) as { result?: unknown; error?: unknown };
+      const ours = JSON.parse(got.body) as typeof want;
+      if (want.error) assert.deepEqual(ours.error, want.error, ex.name);
+      else assert.deepEqual(shape(ours.result), shape(want.result), ex.name);
+    }
+  });
 });
+
+type Shape = string | Shape[] | { [k: string]: Shape };
+
+/** Keys in order and value types; an array as the set of its element shapes. */
+function shape(v: unknown): Shape {
+  if (Array.isArray(v)) return [...new Map(v.map((x) => [JSON.stringify(shape(x)), shape(x)])).values()];
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]));
+  return v === null ? "null" : typeof v;
+}

@@ -17,7 +17,7 @@ const all = goldenRecords(exchanges);
 /** the four rows of the golden DB (golden/README.md) */
 const DB_AORS = ["sip:alice@example.test", "sip:bob@example.test", "sip:carol@example.test", "sip:dave@example.test"];
 
-/** Commands other helpers own (events, Status/Report): replayed by their own suites. */
+/** EVI and Status/Report commands (the events helper's): replayed in mi-golden-engine.test.ts with their real state. */
 const OTHER_OWNERS = /^(events_list|evi-|subscribers_list|sr_|status_report-)/;
 
 /** Replies that depend on the process (names, version, pid, clock): same JSON shape, not the same values. */
