@@ -259,5 +259,7 @@ function isSqlError(err: unknown): err is mariadb.SqlError {
 
 function unavailable(what: string, err: unknown): StoreUnavailableError {
   const reason = err instanceof Error ? err.message : String(err);
-  return new StoreUnavailableError(`${what}: ${reason}`, { cause: err });
+  // a pool timeout says little by itself; its cause is the failed connect (ECONNREFUSED, access denied...)
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
+  return new StoreUnavailableError(`${what}: ${reason}${cause}`, { cause: err });
 }
