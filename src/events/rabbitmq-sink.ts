@@ -259,7 +259,17 @@ export class RabbitmqSink {
     const ch = this.channel!;
     return new Promise<void>((resolve) => {
       model.on("error", (err: Error) => this.log.warn({ err: errText(err) }, "RabbitMQ connection error"));
-      model.on("blocked", (reason: string) => this.log.warn({ reason }, "RabbitMQ blocked publishing"));
+      // a broker under a resource alarm blocks publishers on purpose: confirms stall, the link is fine
+      let brokerBlocked = false;
+      model.on("blocked", (reason: string) => {
+        brokerBlocked = true;
+        this.log.warn({ reason }, "RabbitMQ blocked publishing");
+      });
+      model.on("unblocked", () => {
+        brokerBlocked = false;
+        this.lastConfirmMs = Date.now();
+        this.log.info("RabbitMQ unblocked publishing");
+      });
       ch.on("error", (err: Error) => this.log.warn({ err: errText(err) }, "RabbitMQ channel error"));
       ch.on("return", (msg: amqp.Message) => {
         this.returned++;
@@ -282,7 +292,7 @@ export class RabbitmqSink {
       const limit = this.opts.confirmTimeoutMs ?? 30_000;
       this.watchdog = setInterval(
         () => {
-          if (this.outbox.inFlight > 0 && Date.now() - this.lastConfirmMs > limit) {
+          if (!brokerBlocked && this.outbox.inFlight > 0 && Date.now() - this.lastConfirmMs > limit) {
             this.log.warn({ waitedMs: Date.now() - this.lastConfirmMs }, "no publisher confirm in time; reconnecting");
             this.lose(gen, model);
           }
