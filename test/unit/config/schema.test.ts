@@ -75,6 +75,24 @@ describe("schemas/config.schema.json", () => {
     assert.deepEqual(extra, []);
   });
 
+  it("is documented key by key in docs/configuration.md", () => {
+    const doc = readFileSync(new URL("../../../docs/configuration.md", import.meta.url), "utf8");
+    const undocumented: string[] = [];
+    walk(schema, "", (pointer, node) => {
+      if (
+        pointer.includes("*") ||
+        pointer.includes("[]") ||
+        pointer === "/$schema" ||
+        pointer.startsWith("/mi_http/auth/")
+      )
+        return;
+      if (node.properties && pointer !== "/mi_http/auth") return;
+      const key = pointer.slice(1).replace(/\//g, ".");
+      if (!doc.includes(`| \`${key}\` |`)) undocumented.push(key);
+    });
+    assert.deepEqual(undocumented, []);
+  });
+
   it("keeps OpenSIPS's modparam defaults (reference §1.5, §2, §6.4)", () => {
     const c = DEFAULT_CONFIG;
     assert.equal(c.hash_size, 1);
