@@ -414,7 +414,8 @@ export class RegistrantMachine {
     const now = this.nowSec();
     if (mode === "retry" || options.failureBackoff) rec.registrationTimeoutSec = this.retryDeadline(rec, now);
     const retryAfter = res !== undefined && options.honourRetryAfter ? retryAfterSec(res) : undefined;
-    if (retryAfter !== undefined) rec.registrationTimeoutSec = now + retryAfter;
+    // never earlier than the registrar asked: round the current second up
+    if (retryAfter !== undefined) rec.registrationTimeoutSec = Math.ceil(this.deps.clock.nowMs() / 1000) + retryAfter;
     this.transition(rec, to, cause);
   }
 
