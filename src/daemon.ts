@@ -1,18 +1,160 @@
+import { readFileSync } from "node:fs";
 import type { Config } from "./config/config.js";
+import { systemClock } from "./clock.js";
+import type { Clock } from "./clock.js";
+import { startEvents } from "./events/events-service.js";
+import type { Events } from "./events/events-service.js";
 import type { Logger } from "./log.js";
+import { createMiDispatcher } from "./mi/dispatch.js";
+import type { MiDispatcher } from "./mi/dispatch.js";
+import { startMiDatagram } from "./mi/datagram.js";
+import { startMiFifo } from "./mi/fifo.js";
+import { startMiHttp } from "./mi/http-server.js";
+import type { MiHttpServer } from "./mi/http-server.js";
+import { coreCommands } from "./mi/commands/core.js";
+import { registrantGauges, statisticsCommands } from "./mi/commands/statistics.js";
+import { uacRegistrantCommands } from "./mi/commands/uac-registrant.js";
+import { RegistrantService } from "./registrant/registrant-service.js";
+import { SipStack } from "./sip/sip-stack.js";
+import { Statistics } from "./statistics.js";
+import { StatusReport } from "./status/status-report.js";
+import { openStore } from "./store/open-store.js";
+import type { RegistrantStore } from "./store/store.js";
 
-/** A running registrantd: what main.ts stops on a signal. */
+/** A running registrantd: what main.ts stops on a signal, and what tests drive in-process. */
 export interface Daemon {
+  readonly service: RegistrantService;
+  readonly mi: MiDispatcher;
+  readonly miHttp: MiHttpServer | undefined;
+  readonly events: Events;
+  readonly sip: SipStack;
   stop(opts?: { unregister?: boolean }): Promise<void>;
 }
 
-/** Builds and starts the object graph. Placeholder until the engine is wired: it only logs. */
-export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
-  log.info({ listen: config.listen }, "started");
-  return Promise.resolve({
-    stop: async () => {
-      log.info("stopped");
-      return Promise.resolve();
-    },
-  });
+export interface DaemonOverrides {
+  readonly clock?: Clock;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * Builds and starts the object graph, in dependency order: store → SIP stack → engine → Status/Report and events
+ * (state-change listeners) → MI dispatcher and its transports. Anything that fails to start closes what was
+ * already started, so a failed start leaves no socket or connection behind.
+ */
+export async function startDaemon(config: Config, log: Logger, overrides: DaemonOverrides = {}): Promise<Daemon> {
+  const clock = overrides.clock ?? systemClock;
+  const startedAtMs = clock.nowMs();
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((err: unknown) => log.warn({ err }, "error while closing"));
+    }
+  };
+
+  try {
+    const store: RegistrantStore = await openStore(config, log);
+    closers.push(() => store.close());
+
+    const sip = await SipStack.start({ ...SipStack.optionsFromConfig(config, log), clock });
+    closers.push(() => sip.close());
+
+    const service = RegistrantService.fromConfig(config, { store, sip, log, clock });
+    const stats = new Statistics();
+    const sr = new StatusReport(clock);
+    service.onTableChange((c) => sr.onTableChange(c));
+    service.onStateChange((c) => sr.onStateChange(c));
+
+    const mi = createMiDispatcher({ log, stats });
+    const events = await startEvents(config.events, {
+      log,
+      stats,
+      tls: config.tls,
+      snapshot: () => service.list(),
+      dispatchMi: async (text) => {
+        const outcome = await mi.handle(text, "websocket");
+        return outcome.kind === "reply" || outcome.kind === "parse-error" ? outcome.text : undefined;
+      },
+    });
+    closers.push(() => events.close());
+    service.onStateChange((c) => events.onStateChange(c));
+
+    registrantGauges(stats, service);
+    mi.register(
+      uacRegistrantCommands(service, {
+        rowCheck: {
+          timerInterval: config.timer_interval,
+          defaultExpires: config.default_expires,
+          hasSocket: (spec) => sip.hasSocket(spec),
+        },
+      }),
+    );
+    mi.register(
+      coreCommands({
+        registry: mi.registry,
+        clock,
+        startedAtMs,
+        version: packageVersion(),
+        processes: () => ["registrantd main", "SIP timer", "MI"],
+        setLogLevel: (level) => {
+          log.level = level;
+        },
+        initialLogLevel: log.levelVal,
+      }),
+    );
+    mi.register(statisticsCommands(stats));
+    mi.register(sr.commands());
+    mi.register(events.commands());
+
+    // the table is loaded before MI answers, so the first `list` already shows every record
+    await service.start();
+    let serviceStopped = false;
+    const stopService = async (unregister: boolean): Promise<void> => {
+      if (serviceStopped) return;
+      serviceStopped = true;
+      await service.stop(unregister ? { unregister: true } : {});
+    };
+    closers.push(() => stopService(false));
+
+    let miHttp: MiHttpServer | undefined;
+    if (config.mi_http.enabled) {
+      miHttp = await startMiHttp(config.mi_http, mi, log);
+      const http = miHttp;
+      closers.push(() => http.close());
+    }
+    if (config.mi_fifo.enabled) {
+      const fifo = await startMiFifo(config.mi_fifo, mi, log);
+      closers.push(() => fifo.close());
+    }
+    if (config.mi_datagram.enabled) {
+      const dgram = await startMiDatagram(config.mi_datagram, mi, log);
+      closers.push(() => dgram.close());
+    }
+    sr.setCoreStatus("running");
+    log.info({ listen: config.listen, store: store.kind }, "registrantd started");
+
+    let stopped = false;
+    return {
+      service,
+      mi,
+      miHttp,
+      events,
+      sip,
+      stop: async (opts = {}) => {
+        if (stopped) return;
+        stopped = true;
+        sr.setCoreStatus("shutting down");
+        // unREGISTERs need the SIP stack and the events they raise need the sinks: stop the engine first
+        await stopService(opts.unregister === true);
+        await closeAll();
+        log.info("registrantd stopped");
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }
