@@ -1,5 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -62,7 +63,14 @@ export interface KamailioOptions {
   readonly tls?: boolean;
 }
 
-const MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
+/** Debian puts the modules under the multiarch dir; other layouts are tried too. */
+const MODULES =
+  [
+    `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/kamailio/modules/`,
+    "/usr/lib64/kamailio/modules/",
+    "/usr/lib/kamailio/modules/",
+    "/usr/local/lib64/kamailio/modules/",
+  ].find((d) => existsSync(join(d, "registrar.so"))) ?? "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
 
 /**
  * A real Kamailio registrar on 127.0.0.1 (UDP, TCP and optionally TLS on free ports) with digest

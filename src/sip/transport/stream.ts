@@ -196,6 +196,7 @@ export class StreamTransport {
     });
     socket.setTimeout(this.idleMs, () => {
       if (!this.handlers.isBusy(conn.id)) this.closeConnection(conn, new TransportError("idle connection closed"));
+      else socket.setTimeout(this.idleMs); // still waiting for an answer: look again one idle period later
     });
     socket.on("error", (err) =>
       this.closeConnection(
