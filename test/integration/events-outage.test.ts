@@ -109,7 +109,7 @@ describe("RabbitMQ outage", () => {
     proxy.restore();
 
     const distinct = () => new Set(tap.messages.map((m) => key(parse(m.content)))).size;
-    await until("every event consumed after the broker came back", () => distinct() === raised.length, 90_000, 100);
+    await until("every event consumed after the broker came back", () => distinct() === raised.length, 60_000, 100);
     await until(
       "outbox empty",
       () =>
