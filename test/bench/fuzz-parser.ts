@@ -3,7 +3,7 @@
  * parseMessage, StreamFramer and every reader that takes network input (Via, CSeq, Contact, name-addr, URI,
  * digest challenges, delta-seconds). Any exception is a failure; a watchdog reports a hang; memory is sampled.
  *
- *   node --import tsx test/bench/fuzz-parser.ts --seed 1 --count 1000000
+ *   node --expose-gc --import tsx test/bench/fuzz-parser.ts --seed 1 --count 1000000
  *
  * The same seed always produces the same messages, so a failure is reproduced with its seed and index.
  * test/unit/sip/fuzz.test.ts runs a short slice of it in the suite.
@@ -213,6 +213,8 @@ export interface FuzzReport {
   elapsedMs: number;
   heapUsedMaxMb: number;
   heapUsedEndMb: number;
+  /** live heap after a full GC at each 100,000 messages (only with node --expose-gc): flat = no leak */
+  heapAfterGcMb: number[];
 }
 
 /**
@@ -227,6 +229,8 @@ export function fuzz(seed: number, count: number, onProgress?: (done: number) =>
   let framed = 0;
   let maxMs = 0;
   let heapMax = 0;
+  const heapAfterGc: number[] = [];
+  const gc = (globalThis as { gc?: () => void }).gc;
   const started = performance.now();
   let framer = new StreamFramer();
   for (let i = 0; i < count; i++) {
@@ -257,6 +261,10 @@ export function fuzz(seed: number, count: number, onProgress?: (done: number) =>
     if ((i + 1) % 10_000 === 0) {
       const heap = getHeapStatistics().used_heap_size;
       if (heap > heapMax) heapMax = heap;
+      if ((i + 1) % 100_000 === 0 && gc !== undefined) {
+        gc();
+        heapAfterGc.push(mb(getHeapStatistics().used_heap_size));
+      }
       onProgress?.(i + 1);
     }
   }
@@ -268,9 +276,14 @@ export function fuzz(seed: number, count: number, onProgress?: (done: number) =>
     failures,
     maxMsPerMessage: Math.round(maxMs * 100) / 100,
     elapsedMs: Math.round(performance.now() - started),
-    heapUsedMaxMb: Math.round(heapMax / 1e5) / 10,
-    heapUsedEndMb: Math.round(getHeapStatistics().used_heap_size / 1e5) / 10,
+    heapUsedMaxMb: mb(heapMax),
+    heapUsedEndMb: mb(getHeapStatistics().used_heap_size),
+    heapAfterGcMb: heapAfterGc,
   };
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1e5) / 10;
 }
 
 /** Unmutated golden frames per second through parseMessage alone (a figure, not a check). */
