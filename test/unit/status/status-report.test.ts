@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { ManualClock } from "../../../src/clock.js";
 import { MiError } from "../../../src/errors.js";
+import { silentLogger } from "../../../src/log.js";
+import { createMiDispatcher } from "../../../src/mi/dispatch.js";
 import type { MiCommand, MiParams } from "../../../src/mi/command.js";
 import type { Coords } from "../../../src/registrant/coords.js";
 import { RegState } from "../../../src/registrant/state.js";
@@ -104,6 +106,28 @@ describe("StatusReport", () => {
       run(cmds, "sr_list_identifiers", { group: "uac_registrant" }),
       goldenResult("sr_list_identifiers-uac_registrant.http"),
     );
+  });
+
+  it("through the MI dispatcher, every golden sr_* / status_report:* reply is byte-identical", async () => {
+    const mi = createMiDispatcher({ log: silentLogger, commands: goldenLife().commands() });
+    for (const file of [
+      "sr_list_reports-uac_registrant.http",
+      "status_report-reports-uac_registrant.http",
+      "sr_list_reports-one.http",
+      "sr_list_status-uac_registrant.http",
+      "status_report-status-uac_registrant.http",
+      "sr_list_status-all.http",
+      "sr_get_status-uac_registrant.http",
+      "sr_list_identifiers-uac_registrant.http",
+    ]) {
+      const text = readFileSync(`${GOLDEN}/${file}`, "utf8");
+      const [request, response] = text.split("=== RESPONSE ===");
+      const requestBody = request!.slice(request!.indexOf("\r\n\r\n") + 4).trim();
+      const responseBody = response!.slice(response!.indexOf("\r\n\r\n") + 4);
+      const out = await mi.handle(requestBody, "http");
+      assert.equal(out.kind, "reply", file);
+      assert.equal(out.kind === "reply" ? out.text : "", responseBody, file);
+    }
   });
 
   it("answers OpenSIPS's 404s and the aggregate", () => {
