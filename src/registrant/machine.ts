@@ -128,6 +128,13 @@ export class RegistrantMachine {
     this.settle(rec);
   }
 
+  /** The wall clock jumped by `deltaSec`: keep the deadlines where they were relative to the present. */
+  shiftTimes(rec: RegistrantRecord, deltaSec: number): void {
+    if (rec.registrationTimeoutSec !== 0) rec.registrationTimeoutSec += deltaSec;
+    if (rec.lastRegisterSentSec !== 0) rec.lastRegisterSentSec += deltaSec;
+    this.settle(rec);
+  }
+
   /** The sharing tag went BACKUP: NOT_REGISTERED, no SIP; a reply still in flight is dropped (§10, §11.27). */
   shtagBackup(rec: RegistrantRecord): void {
     rec.pendingTx = 0;

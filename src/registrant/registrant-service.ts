@@ -107,6 +107,9 @@ export class RegistrantService implements RegistrantOperations {
         // a record waiting for its slot in a spread tick may have been replaced or removed since
         if (this.table.getById(rec.id) === rec) this.machine.tick(rec);
       },
+      onClockJump: (driftSec) => {
+        for (const rec of [...this.table.all(), ...this.detached.values()]) this.machine.shiftTimes(rec, driftSec);
+      },
     });
   }
 

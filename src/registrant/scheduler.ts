@@ -55,7 +55,12 @@ export interface SchedulerDeps {
   readonly gateOpen: (rec: RegistrantRecord) => boolean;
   /** the machine's tick for one record */
   readonly visit: (rec: RegistrantRecord) => void;
+  /** the wall clock moved `driftSec` more (or less) than the monotonic one since the last firing */
+  readonly onClockJump?: (driftSec: number) => void;
 }
+
+/** Wall-vs-monotonic drift between two firings that counts as a clock jump (NTP slews stay far below). */
+const CLOCK_JUMP_MS = 2_000;
 
 /**
  * OpenSIPS's `uac_reg_check` timer (reference §3.6): every floor(TI/N) seconds it handles ONE bucket, 0..N-1 in
@@ -71,6 +76,7 @@ export class BucketScheduler {
   private cancelTick: (() => void) | undefined;
   private readonly spread = new Map<() => void, RegistrantRecord>();
   private running = false;
+  private lastFiring: { wallMs: number; monoMs: number } | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -81,6 +87,7 @@ export class BucketScheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.lastFiring = { wallMs: this.deps.clock.nowMs(), monoMs: this.deps.clock.monoMs() };
     this.arm();
   }
 
@@ -99,6 +106,7 @@ export class BucketScheduler {
   /** Handle the next bucket now; returns how many records were due. */
   tick(): number {
     const { table, clock, options } = this.deps;
+    this.detectClockJump();
     const bucket = this.nextBucket;
     this.nextBucket = (bucket + 1) % bucketCount(options);
     const nowSec = Math.floor(clock.nowMs() / 1000);
@@ -122,6 +130,24 @@ export class BucketScheduler {
       this.spread.set(cancel, rec);
     });
     return due.length;
+  }
+
+  /**
+   * Deadlines are wall-clock seconds (OpenSIPS's `time()`), the timer runs on monotonic time. When the wall clock
+   * jumps, the deadlines are moved by the same amount, so a step back does not delay every refresh past the
+   * registrar's expiry and a step forward does not make the whole table due at once.
+   */
+  private detectClockJump(): void {
+    const wallMs = this.deps.clock.nowMs();
+    const monoMs = this.deps.clock.monoMs();
+    const last = this.lastFiring;
+    this.lastFiring = { wallMs, monoMs };
+    if (last === undefined) return;
+    const driftMs = wallMs - last.wallMs - (monoMs - last.monoMs);
+    if (Math.abs(driftMs) < CLOCK_JUMP_MS) return;
+    const driftSec = Math.round(driftMs / 1000);
+    this.deps.log.warn({ driftSec }, "wall clock jumped; shifting every refresh and retry deadline by the same amount");
+    this.deps.onClockJump?.(driftSec);
   }
 
   private visitSafely(rec: RegistrantRecord): void {

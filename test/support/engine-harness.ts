@@ -21,6 +21,17 @@ import type { RegistrantStore } from "../../src/store/store.js";
 import { FakeSipClient, flush } from "./fake-sip-client.js";
 import { MemoryStore } from "./memory-store.js";
 
+/** A ManualClock whose wall clock can also jump on its own (NTP step, operator), as a real one can. */
+export class JumpingClock extends ManualClock {
+  private offsetMs = 0;
+  override nowMs(): number {
+    return super.nowMs() + this.offsetMs;
+  }
+  jumpWall(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
 /** TimerPort on a ManualClock: `advance()` moves the clock and fires what falls due, in time order. */
 export class FakeTimers implements TimerPort {
   private seq = 0;
@@ -136,7 +147,7 @@ export interface HarnessConfig {
 
 /** The engine on fake time, a fake SIP client and a memory store. */
 export class EngineHarness {
-  readonly clock = new ManualClock(1_700_000_000_000, 0);
+  readonly clock = new JumpingClock(1_700_000_000_000, 0);
   readonly timers = new FakeTimers(this.clock);
   readonly sip: FakeSipClient;
   readonly store: MemoryStore;
