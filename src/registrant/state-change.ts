@@ -26,7 +26,12 @@ export interface StateChange {
 
 export type StateChangeListener = (change: StateChange) => void;
 
-/** A record added to or removed from the table (Status/Report identifiers, dashboard). */
+/**
+ * A record added to or removed from the table (Status/Report identifiers, dashboard). `replaced`: a reload or
+ * upsert rebuilt the record under the same coordinates with a new id (OpenSIPS keeps its SR identifier then).
+ * `removed` comes once the engine has forgotten the record, i.e. after the unREGISTER of a deleted record ends.
+ */
 export type TableChange =
   | { readonly kind: "added"; readonly coords: Coords; readonly recordId: number }
+  | { readonly kind: "replaced"; readonly coords: Coords; readonly recordId: number; readonly previousId: number }
   | { readonly kind: "removed"; readonly coords: Coords; readonly recordId: number };
