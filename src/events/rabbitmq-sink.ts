@@ -121,6 +121,7 @@ export class RabbitmqSink {
   private published = 0;
   private returned = 0;
   private reconnects = 0;
+  private droppedWhileClosing = 0;
   private dropsSinceLog = 0;
   private lastDropLogMs = 0;
   private lastConfirmMs = 0;
@@ -139,6 +140,7 @@ export class RabbitmqSink {
 
   enqueue(msg: RabbitmqMessage): void {
     if (this.closing) {
+      this.droppedWhileClosing++;
       this.onDrop(msg);
       return;
     }
@@ -158,7 +160,7 @@ export class RabbitmqSink {
     return {
       connected: this.channel !== undefined,
       published: this.published,
-      dropped: this.outbox.dropped,
+      dropped: this.outbox.dropped + this.droppedWhileClosing,
       returned: this.returned,
       reconnects: this.reconnects,
       queued: this.outbox.queued,
@@ -365,7 +367,7 @@ export class RabbitmqSink {
       this.log.warn(
         {
           dropped: this.dropsSinceLog,
-          droppedTotal: this.outbox.dropped,
+          droppedTotal: this.outbox.dropped + this.droppedWhileClosing,
           event: msg.event,
           outboxSize: this.opts.outboxSize,
         },
