@@ -12,6 +12,7 @@ import { columnLabeler } from "../store/columns.js";
 import { checkEngineOptions, engineOptionsFromConfig } from "./engine-options.js";
 import type { EngineOptions } from "./engine-options.js";
 import { RegistrantMachine } from "./machine.js";
+import type { ResumedDialog } from "./machine.js";
 import type { RegistrantOperations, RecordView, ReloadOneResult } from "./operations.js";
 import type { RegistrantRecord } from "./record.js";
 import type { RecordSpec, RegistrantRow, ShtagRef } from "./record-spec.js";
@@ -92,7 +93,7 @@ export class RegistrantService implements RegistrantOperations {
       reschedule: (rec) => this.table.schedule(rec, nextCheckSec(rec, deps.options.timerIntervalSec)),
       emit: (change) => this.emitState(change),
       gateOpen: (rec) => this.gateOpen(rec),
-      onSettled: (rec) => this.detached.delete(rec.id),
+      onSettled: (rec) => this.forget(rec),
       ...(deps.rand !== undefined && { rand: deps.rand }),
       ...(deps.jitter !== undefined && { jitter: deps.jitter }),
     });
@@ -273,7 +274,6 @@ export class RegistrantService implements RegistrantOperations {
     const now = this.table.get(coords);
     if (now !== undefined) {
       this.table.remove(now);
-      this.emitTable({ kind: "removed", coords: pick(now), recordId: now.id });
       this.retire(now);
     }
     return true;
@@ -281,12 +281,27 @@ export class RegistrantService implements RegistrantOperations {
 
   /** The cluster layer reports a sharing tag's new role on this node (reference §10). */
   shtagChanged(shtag: ShtagRef, active: boolean): void {
-    // ACTIVE: the next tick of each bucket registers the NOT_REGISTERED records (they stay queued)
-    if (active) return;
+    const now = Math.floor(this.deps.clock.nowMs() / 1000);
+    const ti = this.deps.options.timerIntervalSec;
     for (const rec of this.table.all()) {
       const t = rec.spec.shtag;
-      if (t !== undefined && t.tag === shtag.tag && t.clusterId === shtag.clusterId) this.machine.shtagBackup(rec);
+      if (t === undefined || t.tag !== shtag.tag || t.clusterId !== shtag.clusterId) continue;
+      if (!active) this.machine.shtagBackup(rec);
+      // ACTIVE: NOT_REGISTERED records wait for their bucket's tick (they stay queued); a resumed binding whose
+      // refresh is already due goes now, since its bucket may come round only after the registrar's expiry
+      else if (rec.state === RegState.REGISTERED_STATE && rec.enabled && now + ti >= rec.registrationTimeoutSec) {
+        this.machine.tick(rec);
+      }
     }
+  }
+
+  /**
+   * Cluster takeover: the record continues a binding another node registered (same Call-ID, higher CSeq); call it
+   * before the tag's gate opens. False when the record is unknown or not idle (it then registers afresh).
+   */
+  resume(coords: Coords, saved: ResumedDialog): boolean {
+    const rec = this.table.get(coords);
+    return rec !== undefined && this.machine.resume(rec, saved);
   }
 
   // ---- internals ----
@@ -316,10 +331,7 @@ export class RegistrantService implements RegistrantOperations {
       }
     }
     this.table.reset(next);
-    for (const rec of old.values()) {
-      this.emitTable({ kind: "removed", coords: pick(rec), recordId: rec.id });
-      this.retire(rec);
-    }
+    for (const rec of old.values()) this.retire(rec);
     for (const [prev, rec] of replaced) this.takeOver(prev, rec);
     for (const rec of added) this.admit(rec);
     for (const [rec, enabled] of toggled) {
@@ -362,8 +374,7 @@ export class RegistrantService implements RegistrantOperations {
    */
   private takeOver(prev: RegistrantRecord, rec: RegistrantRecord): void {
     prev.pendingTx = 0;
-    this.emitTable({ kind: "removed", coords: pick(prev), recordId: prev.id });
-    this.emitTable({ kind: "added", coords: pick(rec), recordId: rec.id });
+    this.emitTable({ kind: "replaced", coords: pick(rec), recordId: rec.id, previousId: prev.id });
     if (prev.state === RegState.REGISTERED_STATE && prev.enabled) {
       this.machine.inherit(rec, prev);
       if (!rec.enabled) this.machine.unbind(rec);
@@ -372,12 +383,19 @@ export class RegistrantService implements RegistrantOperations {
     this.table.schedule(rec, nextCheckSec(rec, this.deps.options.timerIntervalSec));
   }
 
-  /** A record that left the table: unregister it if needed, keeping it until that transaction ends. */
+  /**
+   * A record that left the table: unregister it if needed, keeping it (out of `list`) until that transaction
+   * ends; `removed` is announced when it is forgotten.
+   */
   private retire(rec: RegistrantRecord): void {
     rec.detached = true;
     this.detached.set(rec.id, rec);
     if (rec.enabled) this.machine.disable(rec);
-    if (!isWaiting(rec.state)) this.detached.delete(rec.id);
+    if (!isWaiting(rec.state)) this.forget(rec);
+  }
+
+  private forget(rec: RegistrantRecord): void {
+    if (this.detached.delete(rec.id)) this.emitTable({ kind: "removed", coords: pick(rec), recordId: rec.id });
   }
 
   private gateOpen(rec: RegistrantRecord): boolean {
