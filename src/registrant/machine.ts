@@ -41,6 +41,18 @@ export interface MachineDeps {
   readonly jitter?: () => number;
 }
 
+/** The dialog of a binding registered by another node, as the cluster layer saved it. */
+export interface ResumedDialog {
+  readonly callId: string;
+  readonly fromTag: string;
+  /** the next REGISTER carries cseq + 1 */
+  readonly cseq: number;
+  readonly expiresSec: number;
+  readonly lastRegisterSentSec: number;
+  /** refresh deadline (Unix s): refreshed once now + timer_interval >= it */
+  readonly registrationTimeoutSec: number;
+}
+
 const { NOT_REGISTERED_STATE, REGISTERING_STATE, AUTHENTICATING_STATE, REGISTERED_STATE } = RegState;
 const { REGISTER_TIMEOUT_STATE, INTERNAL_ERROR_STATE, WRONG_CREDENTIALS_STATE, REGISTRAR_ERROR_STATE } = RegState;
 const { UNREGISTERING_STATE, AUTHENTICATING_UNREGISTER_STATE } = RegState;
@@ -133,6 +145,27 @@ export class RegistrantMachine {
     if (rec.registrationTimeoutSec !== 0) rec.registrationTimeoutSec += deltaSec;
     if (rec.lastRegisterSentSec !== 0) rec.lastRegisterSentSec += deltaSec;
     this.settle(rec);
+  }
+
+  /**
+   * Cluster takeover (docs/clustering.md): continue a binding another node registered, with its Call-ID, From-tag
+   * and a higher CSeq, as REGISTERED until the saved refresh deadline. Only from an idle NOT_REGISTERED record.
+   */
+  resume(rec: RegistrantRecord, saved: ResumedDialog): boolean {
+    if (!rec.enabled || rec.state !== NOT_REGISTERED_STATE || rec.pendingTx !== 0) return false;
+    rec.callId = saved.callId;
+    rec.fromTag = saved.fromTag;
+    rec.cseq = saved.cseq;
+    rec.expiresSec = saved.expiresSec;
+    rec.lastRegisterSentSec = saved.lastRegisterSentSec;
+    rec.registrationTimeoutSec = saved.registrationTimeoutSec;
+    rec.failures = 0;
+    this.transition(rec, REGISTERED_STATE, {
+      expiresSec: saved.expiresSec,
+      detail: "resumed after sharing tag takeover",
+    });
+    this.settle(rec);
+    return true;
   }
 
   /** The sharing tag went BACKUP: NOT_REGISTERED, no SIP; a reply still in flight is dropped (§10, §11.27). */
