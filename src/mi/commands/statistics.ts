@@ -1,6 +1,7 @@
 import { MiError } from "../../errors.js";
 import type { StatInfo, Statistics } from "../../statistics.js";
 import type { RegistrantOperations } from "../../registrant/operations.js";
+import type { StateChangeListener } from "../../registrant/state-change.js";
 import { RegState, stateName } from "../../registrant/state.js";
 import type { RegStateName } from "../../registrant/state.js";
 import type { MiCommand, MiParam } from "../command.js";
@@ -108,4 +109,28 @@ const STATE_NAMES = Object.keys(RegState) as RegStateName[];
 /** `REGISTERED_STATE` → `records_registered` */
 function gaugeName(state: RegStateName): string {
   return `records_${state.slice(0, -"_STATE".length).toLowerCase()}`;
+}
+
+/**
+ * Counters fed by the engine's StateChange stream (pass the result to `service.onStateChange`):
+ * `uac_registrant:register_sent` and `unregister_sent` (every entry into a sending state is one request on the
+ * wire), `replies_1xx`…`replies_6xx` (final answers behind a change), `timeouts`, `state_changes`.
+ */
+export function registrantCounters(stats: Statistics): StateChangeListener {
+  const g = "uac_registrant";
+  const registerSent = stats.counter(g, "register_sent");
+  const unregisterSent = stats.counter(g, "unregister_sent");
+  const timeouts = stats.counter(g, "timeouts");
+  const changes = stats.counter(g, "state_changes");
+  const replies = [1, 2, 3, 4, 5, 6].map((c) => stats.counter(g, `replies_${c}xx`));
+  return (change) => {
+    changes.inc();
+    const to = change.to;
+    if (to === RegState.REGISTERING_STATE || to === RegState.AUTHENTICATING_STATE) registerSent.inc();
+    else if (to === RegState.UNREGISTERING_STATE || to === RegState.AUTHENTICATING_UNREGISTER_STATE)
+      unregisterSent.inc();
+    else if (to === RegState.REGISTER_TIMEOUT_STATE) timeouts.inc();
+    const status = change.cause?.status;
+    if (status !== undefined && status >= 100 && status < 700) replies[Math.floor(status / 100) - 1]!.inc();
+  };
 }

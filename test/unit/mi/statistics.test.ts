@@ -1,6 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { registrantCounters } from "../../../src/mi/commands/statistics.js";
 import { Statistics } from "../../../src/statistics.js";
+import { EngineHarness, row } from "../../support/engine-harness.js";
+import { flush } from "../../support/fake-sip-client.js";
 
 describe("Statistics", () => {
   it("counters are get-or-create and shared by name", () => {
@@ -39,5 +42,29 @@ describe("Statistics", () => {
         ["uac_registrant:records", 5],
       ],
     );
+  });
+});
+
+describe("registrantCounters on the engine's state changes", () => {
+  it("counts REGISTERs sent, replies by class and timeouts", async () => {
+    const stats = new Statistics();
+    const h = new EngineHarness({
+      rows: [row({ aor: "sip:alice@example.test" }), row({ aor: "sip:bob@example.test" })],
+    });
+    h.service.onStateChange(registrantCounters(stats));
+    await h.service.start();
+    await h.tickAll();
+    assert.equal(h.sip.pending.length, 2);
+    h.sip.reply(401, { "www-authenticate": 'Digest realm="example.test", nonce="abc"' });
+    h.sip.timeout();
+    await flush();
+    h.sip.reply(200, { contact: "<sip:alice@192.0.2.10:5060>;expires=3600" });
+    await flush();
+    const v = Object.fromEntries(stats.read(stats.list().map((s) => `${s.group}:${s.name}`)));
+    assert.equal(v["uac_registrant:register_sent"], 3);
+    assert.equal(v["uac_registrant:replies_4xx"], 1);
+    assert.equal(v["uac_registrant:replies_2xx"], 1);
+    assert.equal(v["uac_registrant:timeouts"], 1);
+    await h.service.stop({ unregister: false });
   });
 });
