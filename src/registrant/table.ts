@@ -16,12 +16,13 @@ interface Bucket {
  * its due heap. Lookups compare all three key parts (fix of reference §11.3).
  */
 export class RegistrantTable {
-  private readonly buckets: Bucket[];
+  /** created on first use: hash_size may go up to 20 (a million buckets) with few records */
+  private readonly buckets: (Bucket | undefined)[];
   private readonly byKey = new Map<string, RegistrantRecord>();
   private readonly byId = new Map<number, RegistrantRecord>();
 
   constructor(readonly bucketCount: number) {
-    this.buckets = Array.from({ length: bucketCount }, () => ({ records: [], due: new DueHeap() }));
+    this.buckets = new Array<Bucket | undefined>(bucketCount);
   }
 
   get size(): number {
@@ -74,6 +75,7 @@ export class RegistrantTable {
   reset(records: readonly RegistrantRecord[]): void {
     const keep = new Set(records);
     for (const b of this.buckets) {
+      if (b === undefined) continue;
       for (const r of b.records) if (!keep.has(r)) b.due.remove(r);
       b.records = [];
     }
@@ -84,7 +86,7 @@ export class RegistrantTable {
 
   /** Every record, bucket 0..N-1 then list order (MI `list`). */
   *all(): IterableIterator<RegistrantRecord> {
-    for (const b of this.buckets) yield* b.records;
+    for (const b of this.buckets) if (b !== undefined) yield* b.records;
   }
 
   /** (Re)queue a record for the tick of its bucket; Infinity dequeues it. */
@@ -95,14 +97,19 @@ export class RegistrantTable {
 
   /** The records of `bucket` whose check time has come, earliest first; they leave the heap. */
   popDue(bucket: number, nowSec: number): RegistrantRecord[] {
-    return this.buckets[bucket]!.due.popDue(nowSec);
+    return this.buckets[bucket]?.due.popDue(nowSec) ?? [];
   }
 
   dueCount(bucket: number): number {
-    return this.buckets[bucket]!.due.size;
+    return this.buckets[bucket]?.due.size ?? 0;
   }
 
   private bucket(rec: RegistrantRecord): Bucket {
-    return this.buckets[rec.bucket]!;
+    let b = this.buckets[rec.bucket];
+    if (b === undefined) {
+      b = { records: [], due: new DueHeap() };
+      this.buckets[rec.bucket] = b;
+    }
+    return b;
   }
 }
