@@ -71,6 +71,22 @@ export interface EventsConfig {
   readonly websocket: WebsocketConfig;
 }
 
+/** Clustering (docs/clustering.md): how sharing tags are elected when `enable_clustering` is 1. */
+export interface ClusterConfig {
+  /** this node's name in the membership table and in logs; "" = `<hostname>-<pid>` */
+  readonly node_id: string;
+  /** `mariadb`: tags are elected with MariaDB named locks; `static`: the `sharing_tag` states, changed only by MI */
+  readonly election: "mariadb" | "static";
+  /** MariaDB holding the locks and registrantd's cluster tables; "" = `db_url` */
+  readonly lock_db_url: string;
+  /** seconds within which a dead node's tags are active elsewhere (target < 10) */
+  readonly takeover_timeout: number;
+  /** ms between two election rounds (lock checks, rebalancing) */
+  readonly heartbeat_interval: number;
+  /** ms between two write-behind batches of the runtime table */
+  readonly runtime_flush_interval: number;
+}
+
 export interface Config extends ColumnNames {
   readonly db_url?: string;
   /** embedded db_text directory used when db_url is unset */
@@ -82,6 +98,9 @@ export interface Config extends ColumnNames {
   readonly reregister_expiry_percentage: number;
   readonly default_expires: number;
   readonly enable_clustering: number;
+  /** OpenSIPS clusterer `sharing_tag` modparams: `name/cluster_id=active|backup` */
+  readonly sharing_tag: readonly string[];
+  readonly cluster: ClusterConfig;
   /**
    * Improvements over OpenSIPS (reference §11), modparam-style 0/1 switches; 0 = OpenSIPS's behaviour
    * (docs/compatibility.md). Read by registrant/engine-options.ts.
