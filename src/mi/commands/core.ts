@@ -15,7 +15,7 @@ export interface CoreContext {
   readonly processes: () => readonly string[];
   /** applies a new level to the daemon's loggers */
   readonly setLogLevel: (level: LevelWithSilent) => void;
-  /** OpenSIPS log level at start (3 = L_INFO) */
+  /** the level at start: an OpenSIPS level (-3…4, 3 = L_INFO) or a pino `levelVal` (10…60), converted */
   readonly initialLogLevel?: number;
 }
 
@@ -29,6 +29,16 @@ const ARCH: Readonly<Record<string, string>> = { x64: "x86_64", arm64: "aarch64"
 
 export function serverString(version: string): string {
   return `OpenSIPS (${IMITATED_OPENSIPS} (${ARCH[process.arch] ?? process.arch}/${process.platform})) registrantd/${version}`;
+}
+
+/** pino's numeric levels (trace 10 … fatal 60) onto OpenSIPS's (L_ALERT -3 … L_DBG 4). */
+export function opensipsLevelOf(pinoLevelVal: number): number {
+  if (pinoLevelVal <= 10) return 5;
+  if (pinoLevelVal <= 20) return 4;
+  if (pinoLevelVal <= 30) return 3;
+  if (pinoLevelVal <= 40) return 1;
+  if (pinoLevelVal <= 50) return -1;
+  return -2;
 }
 
 /** OpenSIPS levels (L_ALERT -3 … L_DBG 4) onto pino's. */
@@ -46,7 +56,8 @@ const int = (name: string): MiParam => ({ name, type: "int" });
 
 /** Core commands opensips-cli and monitoring tools call (reference mi-and-events §6), 4.0 names + 3.x names. */
 export function coreCommands(ctx: CoreContext): MiCommand[] {
-  let logLevel = ctx.initialLogLevel ?? 3;
+  const initial = ctx.initialLogLevel ?? 3;
+  let logLevel = initial >= 10 ? opensipsLevelOf(initial) : initial;
   const processes = () => ctx.processes().map((type, i) => ({ ID: i, PID: process.pid, Type: type }));
   return [
     {

@@ -4,6 +4,7 @@ import { ManualClock } from "../../../src/clock.js";
 import { MiError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/log.js";
 import type { MiCommand } from "../../../src/mi/command.js";
+import { coreCommands, opensipsLevelOf, pinoLevelOf } from "../../../src/mi/commands/core.js";
 import { createMiDispatcher } from "../../../src/mi/dispatch.js";
 import type { MiDispatcher } from "../../../src/mi/dispatch.js";
 import { RegState } from "../../../src/registrant/state.js";
@@ -260,5 +261,39 @@ describe("core and statistics commands", () => {
       result: Record<string, string>;
     };
     assert.deepEqual(listed.result, { register_sent: "incremental" });
+  });
+});
+
+describe("log levels", () => {
+  it("maps pino and OpenSIPS levels both ways", () => {
+    assert.deepEqual([10, 20, 30, 40, 50, 60].map(opensipsLevelOf), [5, 4, 3, 1, -1, -2]);
+    assert.deepEqual([-3, -1, 1, 2, 3, 4, 5].map(pinoLevelOf), [
+      "fatal",
+      "error",
+      "warn",
+      "info",
+      "info",
+      "debug",
+      "trace",
+    ]);
+  });
+  it("log_level without params shows a pino start level as OpenSIPS's", async () => {
+    const d = createMiDispatcher({ log: silentLogger });
+    d.register(
+      coreCommands({
+        registry: d.registry,
+        clock: new ManualClock(),
+        startedAtMs: 0,
+        version: "0",
+        processes: () => ["attendant"],
+        setLogLevel: () => undefined,
+        initialLogLevel: 30,
+      }),
+    );
+    assert.deepEqual(await call(d, "log_level"), {
+      jsonrpc: "2.0",
+      result: { Processes: [{ PID: process.pid, "Log level": 3, Type: "attendant" }] },
+      id: 1,
+    });
   });
 });
