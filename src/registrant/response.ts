@@ -3,7 +3,7 @@ import type { DigestAnswer } from "../sip/digest.js";
 import { contactExpiresParam, parseContacts, parseDeltaSecondsHeader, parseRetryAfter } from "../sip/headers.js";
 import type { SipResponse } from "../sip/message.js";
 import { headerValue, headerValues } from "../sip/message.js";
-import { urisEqual } from "../sip/uri.js";
+import { parseUri, urisEqual } from "../sip/uri.js";
 
 /** One contact of a 200 OK: its URI and its raw `expires` parameter (null = no value, absent = none). */
 export interface ReplyContact {
@@ -50,7 +50,8 @@ export function grantedExpires(
   binding: string,
   equal: (a: string, b: string) => boolean,
 ): number {
-  const ours = contacts.find((c) => equal(c.uri, binding));
+  // §11.10 fix: a registrar (or a rewrite) may add parameters; then take the contact with our user, host and port
+  const ours = contacts.find((c) => equal(c.uri, binding)) ?? contacts.find((c) => sameAddress(c.uri, binding));
   if (ours?.expires !== undefined) {
     const fromContact = contactExpiresParam(ours.expires).seconds;
     if (fromContact > 0) return fromContact;
@@ -59,6 +60,19 @@ export function grantedExpires(
   if (header === undefined) return 0;
   const parsed = parseDeltaSecondsHeader(header);
   return parsed.ok ? parsed.seconds : 0;
+}
+
+/** Same scheme, user, host and port: the loose match used when no contact equals the binding exactly. */
+export function sameAddress(a: string, b: string): boolean {
+  const x = parseUri(a);
+  const y = parseUri(b);
+  if (!x.ok || !y.ok) return false;
+  return (
+    x.uri.scheme === y.uri.scheme &&
+    x.uri.user === y.uri.user &&
+    x.uri.host.toLowerCase() === y.uri.host.toLowerCase() &&
+    x.uri.port === y.uri.port
+  );
 }
 
 /** `Min-Expires` of a 423 (RFC 3261 §20.23), undefined when absent or malformed. */

@@ -179,6 +179,13 @@ describe("200 OK (reference §5.2)", () => {
     assert.equal(h2.record(alice).expiresSec, 300);
   });
 
+  test("no exact match: the contact with our user, host and port gives the expiry (§11.10 fix)", async () => {
+    const h = await firstRegister();
+    h.sip.reply(200, { contact: "<sip:alice@192.0.2.10:5060;transport=udp;ob>;expires=90" });
+    await h.advance(0);
+    assert.equal(h.record(alice).expiresSec, 90);
+  });
+
   test("a 200 without our binding still counts as REGISTERED with the old expiry", async () => {
     const h = await firstRegister();
     h.sip.reply(200, { contact: "<sip:someone@else>;expires=30" });
