@@ -112,6 +112,8 @@ describe("digest: golden OpenSIPS exchanges", () => {
     ["kamailio-udp-5070.txt", 2, 3, "alice", "alicepw", "sip:127.0.0.1:5070"],
     ["kamailio-udp-5070.txt", 6, 7, "alice", "alicepw", "sip:127.0.0.1:5070"],
     ["kamailio-udp-5070.txt", 391, 395, "alice", "alicepw", "sip:127.0.0.1:5070"],
+    ["kamailio-udp-5070.txt", 357, 363, "dave", "davepw", "sip:example.test"],
+    ["kamailio-tcp-5070.txt", 18, 20, "bob", "bobpw", "sip:127.0.0.1:5070;transport=tcp"],
     ["sipp-5097-two_contacts.txt", 700, 701, "kate", "katepw", "sip:127.0.0.1:5097"],
     ["sipp-5092-407_200.txt", 702, 703, "frank", "frankpw", "sip:127.0.0.1:5092"],
   ] as const;
