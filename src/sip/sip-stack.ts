@@ -19,7 +19,7 @@ import { RFC_TIMERS } from "./transaction/timers.js";
 import type { SipTimers } from "./transaction/timers.js";
 import { TransactionTable } from "./transaction/transaction-table.js";
 import type { DropReason, ResponseSource } from "./transaction/transaction-table.js";
-import { NodeDnsResolver } from "./transport/dns-resolver.js";
+import { DnsClient } from "./transport/dns-client.js";
 import type { DnsResolver } from "./transport/dns-resolver.js";
 import { ServerLocator } from "./transport/locate.js";
 import type { Target } from "./transport/locate.js";
@@ -55,7 +55,7 @@ export interface SipStackOptions {
   /** Per `tls:` socket string: CA, client certificate, verification. */
   readonly tls?: Readonly<Record<string, TlsSocketOptions>>;
   readonly timers?: Partial<SipTimers>;
-  /** DNS for RFC 3263; default: the system resolvers through node:dns. */
+  /** DNS for RFC 3263; default: a DnsClient on the system's resolvers (and /etc/hosts). */
   readonly resolver?: DnsResolver;
   readonly clock?: Clock;
   readonly log?: Logger;
@@ -136,7 +136,7 @@ export class SipStack implements SipClient {
 
   /** Binds every configured socket; any bind failure closes what was opened and rejects. */
   static async start(opts: SipStackOptions): Promise<SipStack> {
-    const stack = new SipStack(opts, opts.resolver ?? new NodeDnsResolver());
+    const stack = new SipStack(opts, opts.resolver ?? new DnsClient());
     try {
       for (const text of opts.listen) await stack.bind(text);
     } catch (err) {
@@ -233,7 +233,7 @@ export class SipStack implements SipClient {
     for (const txn of [...this.pending]) txn.transportError(new TransportError("SIP stack closed"));
     for (const txn of this.table.transactions()) txn.abort();
     this.wheel.close();
-    if (this.resolver instanceof NodeDnsResolver) this.resolver.cancel();
+    if (this.resolver instanceof DnsClient) this.resolver.close();
     await Promise.all(this.sockets.map((s) => (s.kind === "udp" ? s.udp.close() : s.stream.close())));
   }
 

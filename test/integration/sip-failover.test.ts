@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { headerValue } from "../../src/sip/message.js";
 import type { RegisterRequest } from "../../src/sip/sip-client.js";
 import { SipStack } from "../../src/sip/sip-stack.js";
-import { NodeDnsResolver } from "../../src/sip/transport/dns-resolver.js";
+import { DnsClient } from "../../src/sip/transport/dns-client.js";
 import { TestDnsServer } from "../support/dns-server.js";
 import { SippServer } from "../support/sipp.js";
 
@@ -48,7 +48,7 @@ describe("SRV failover", () => {
     cleanups.push(() => dns.close());
     const stack = await SipStack.start({
       listen: ["udp:127.0.0.1:0"],
-      resolver: new NodeDnsResolver({ servers: [dns.address] }),
+      resolver: new DnsClient({ servers: [dns.address], hostsFile: false }),
       timers: { t1: 100, t2: 400, timerF: 1_000 },
       failedTargetHoldMs: 60_000,
     });
@@ -94,7 +94,7 @@ describe("SRV failover", () => {
     cleanups.push(() => dns.close());
     const stack = await SipStack.start({
       listen: ["udp:127.0.0.1:0"],
-      resolver: new NodeDnsResolver({ servers: [dns.address] }),
+      resolver: new DnsClient({ servers: [dns.address], hostsFile: false }),
       timers: { timerF: 10_000 },
     });
     cleanups.push(() => stack.close());
@@ -110,7 +110,7 @@ describe("SRV failover", () => {
     cleanups.push(() => dns.close());
     const stack = await SipStack.start({
       listen: ["udp:127.0.0.1:0"],
-      resolver: new NodeDnsResolver({ servers: [dns.address] }),
+      resolver: new DnsClient({ servers: [dns.address], hostsFile: false }),
     });
     cleanups.push(() => stack.close());
     const outcome = await stack.send(register("nowhere.test", 1));

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ManualClock } from "../../src/clock.js";
-import { NodeDnsResolver } from "../../src/sip/transport/dns-resolver.js";
+import { DnsClient } from "../../src/sip/transport/dns-client.js";
 import { ServerLocator } from "../../src/sip/transport/locate.js";
 import type { LocateOptions } from "../../src/sip/transport/locate.js";
 import type { TransportProto } from "../../src/sip/transport/socket-spec.js";
@@ -63,7 +63,9 @@ describe("ServerLocator (RFC 3263)", () => {
       "plain.test": [{ type: "A", address: "192.0.2.50" }],
     });
     clock = new ManualClock();
-    locator = new ServerLocator(new NodeDnsResolver({ servers: [dns.address], timeoutMs: 1000, tries: 2 }), { clock });
+    locator = new ServerLocator(new DnsClient({ servers: [dns.address], timeoutMs: 1000, hostsFile: false }), {
+      clock,
+    });
   });
   after(async () => {
     await dns.close();

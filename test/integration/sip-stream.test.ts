@@ -169,7 +169,9 @@ describe("IPv6", () => {
       );
     });
     await new Promise<void>((r) => udp.bind(0, "::1", () => r()));
-    cleanups.push(async () => udp.close());
+    cleanups.push(async () => {
+      udp.close();
+    });
     const s = await SipStack.start({ listen: ["udp:[::1]:0", "tcp:[::1]:0"] });
     cleanups.push(() => s.close());
     const o = await s.send({ ...register(udp.address().port, 1), requestUri: `sip:[::1]:${udp.address().port}` });

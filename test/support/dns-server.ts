@@ -60,7 +60,7 @@ export class TestDnsServer {
     return server;
   }
 
-  /** `127.0.0.1:PORT`, for NodeDnsResolver `servers`. */
+  /** `127.0.0.1:PORT`, for DnsClient `servers`. */
   get address(): string {
     return `127.0.0.1:${this.port}`;
   }
