@@ -158,6 +158,8 @@ export async function startMiHttp(config: MiHttpConfig, dispatcher: MiDispatcher
       resolve();
     });
   });
+  // after listening, a server error (EMFILE…) is logged; it must not take the daemon down
+  server.on("error", (err) => mlog.error({ err }, "MI HTTP server error"));
   const bound = server.address();
   const address =
     typeof bound === "object" && bound
