@@ -431,6 +431,10 @@ class CfgReader {
       this.assignment(tok);
       return;
     }
+    if (tok.t === "punct" && tok.v === ";") {
+      this.pos++;
+      return;
+    }
     if (tok.t === "punct" && tok.v === "{") {
       this.skipBraces();
       return;

@@ -160,6 +160,26 @@ describe("registrantd --check", () => {
     );
   });
 
+  it("takes the store and sockets from --opensips-cfg", async () => {
+    assert.ok(db);
+    const cfg = join(dir, "opensips.cfg");
+    writeFileSync(
+      cfg,
+      [
+        `db_default_url = "${db.url}"`,
+        "socket = udp:127.0.0.1:5999",
+        'loadmodule "uac_registrant.so";',
+        'modparam("uac_registrant", "timer_interval", 20)',
+      ].join("\n"),
+    );
+    const r = await runCli(["--check", "--opensips-cfg", cfg]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^config: ok \(timer_interval 20, 2 buckets, listen udp:127.0.0.1:5999\)$/m);
+    // with timer_interval 20 the 30 s expiry passes; with this socket list udp:127.0.0.1:5999 is known, tcp is not
+    assert.doesNotMatch(r.stdout, /column expiry/);
+    assert.match(r.stdout, /column forced_socket: invalid forced socket \[tcp:127.0.0.1:5060\]/);
+  });
+
   it("sent nothing to the registrars of the rows", () => {
     assert.equal(datagrams, 0);
   });

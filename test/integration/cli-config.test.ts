@@ -174,7 +174,7 @@ describe("registrantd command line", () => {
     let stdout = "";
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await until("the daemon to log that it started", () => /"msg":"started"/.test(stdout), 60_000);
+    await until("the daemon to log that it started", () => /"msg":"registrantd started"/.test(stdout), 60_000);
     const ignoredLines = stdout.split("\n").filter((l) => l.includes("ignored what registrantd does not do"));
     assert.equal(ignoredLines.length, 1);
     assert.match(ignoredLines[0] ?? "", /"modules: sl"/);
