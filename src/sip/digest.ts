@@ -81,8 +81,14 @@ export function parseAuthChallenges(value: string): AuthChallenge[] | undefined 
         v = unquote(value.slice(j, end));
         j = end;
       } else {
+        // a token by the grammar; leniency: servers also send unquoted base64 (`/`, `=`), so read to the next
+        // comma or white space
         const vs = j;
-        while (j < n && isTokenChar(value.charCodeAt(j))) j++;
+        while (j < n) {
+          const c = value.charCodeAt(j);
+          if (c === 0x2c || c === 0x22 || isWs(c)) break;
+          j++;
+        }
         if (j === vs) return undefined;
         v = value.slice(vs, j);
       }

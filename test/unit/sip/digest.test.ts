@@ -268,6 +268,14 @@ describe("digest: choices and failures", () => {
     );
     const a = answer(response(401, ['Basic realm="b", Digest realm="r", nonce="n"']));
     assert.ok(a.ok);
+    assert.deepEqual(
+      [...parseAuthChallenges("Digest realm=r, nonce=ab/c+d==, qop=auth")![0]!.params],
+      [
+        ["realm", "r"],
+        ["nonce", "ab/c+d=="],
+        ["qop", "auth"],
+      ],
+    );
   });
 
   it("unescapes quoted values and re-escapes them in the answer", () => {
