@@ -24,7 +24,8 @@ export interface OpensipsCfg {
   readonly warnings: readonly string[];
 }
 
-type ValueKind = "int" | "str";
+/** `list`: every modparam line adds one string (OpenSIPS modparams that may repeat, like clusterer's sharing_tag) */
+type ValueKind = "int" | "str" | "list";
 
 interface Target {
   readonly pointer: string;
@@ -79,6 +80,7 @@ const MODPARAMS: Record<string, Record<string, Target>> = {
     reply_dir: { pointer: "/mi_fifo/reply_dir", kind: "str" },
   },
   mi_datagram: { socket_name: { pointer: "/mi_datagram/socket_name", kind: "str" } },
+  clusterer: { sharing_tag: { pointer: "/sharing_tag", kind: "list" } },
 };
 
 /** MI transport modules: loaded in opensips.cfg = enabled here */
@@ -497,6 +499,14 @@ class CfgReader {
     }
     if (target.pointer === "/mi_datagram/socket_name" && typeof v === "string" && v.startsWith("/")) {
       v = `unix:${v}`;
+    }
+    if (target.kind === "list") {
+      // list targets are top-level keys
+      const key = target.pointer.slice(1);
+      const list = Array.isArray(this.config[key]) ? (this.config[key] as unknown[]) : [];
+      this.origins.set(`${target.pointer}/${list.length}`, origin);
+      this.config[key] = [...list, v];
+      return;
     }
     this.set(target.pointer, v, origin);
   }

@@ -247,6 +247,18 @@ describe("opensips.cfg lexing", () => {
     ]);
   });
 
+  it("collects clusterer sharing_tag lines in order", () => {
+    const { config, origins } = parse(
+      `modparam("clusterer", "sharing_tag", "vip/1=active")\nmodparam("clusterer", "sharing_tag", "trunks/1=backup")`,
+    );
+    assert.deepEqual(config["sharing_tag"], ["vip/1=active", "trunks/1=backup"]);
+    assert.match(
+      origins.get("/sharing_tag/1") ?? "",
+      /opensips\.cfg:2: modparam\("clusterer", "sharing_tag", "trunks\/1=backup"\)/,
+    );
+    assert.deepEqual(validateConfig(config).config.sharing_tag, ["vip/1=active", "trunks/1=backup"]);
+  });
+
   it("warns when the file does not load uac_registrant", () => {
     assert.deepEqual(parse(`loadmodule "tm.so"`).warnings, ["the file does not loadmodule uac_registrant"]);
   });
