@@ -84,7 +84,10 @@ async function main() {
   });
   const stateSel = $("#state-filter");
   for (const s of STATES) stateSel.add(new Option(s, s));
-  const onFilter = () => model.setFilter({ text: $("#filter").value, state: stateSel.value });
+  const onFilter = () => {
+    model.setFilter({ text: $("#filter").value, state: stateSel.value });
+    eventsChanged = true;
+  };
   $("#filter").addEventListener("input", onFilter);
   stateSel.addEventListener("change", onFilter);
 
@@ -142,7 +145,15 @@ async function main() {
   }
 
   function renderEvents() {
-    const items = events
+    // the text filter narrows the stream too: filtering on one AOR shows that registrant's story
+    const text = model.filter.text;
+    const matching =
+      text === ""
+        ? events
+        : events.filter((e) =>
+            `${e.params?.aor} ${e.params?.contact} ${e.params?.registrar}`.toLowerCase().includes(text),
+          );
+    const items = matching
       .slice(-50)
       .reverse()
       .map((e) => {
