@@ -12,7 +12,7 @@ import { startMiFifo } from "./mi/fifo.js";
 import { startMiHttp } from "./mi/http-server.js";
 import type { MiHttpServer } from "./mi/http-server.js";
 import { coreCommands } from "./mi/commands/core.js";
-import { registrantGauges, statisticsCommands } from "./mi/commands/statistics.js";
+import { registrantCounters, registrantGauges, statisticsCommands } from "./mi/commands/statistics.js";
 import { uacRegistrantCommands } from "./mi/commands/uac-registrant.js";
 import { RegistrantService } from "./registrant/registrant-service.js";
 import { SipStack } from "./sip/sip-stack.js";
@@ -83,6 +83,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     service.onStateChange((c) => events.onStateChange(c));
 
     registrantGauges(stats, service);
+    service.onStateChange(registrantCounters(stats));
     mi.register(
       uacRegistrantCommands(service, {
         rowCheck: {
