@@ -119,7 +119,14 @@ async function main() {
 
   rpc.onOpen = async () => {
     const answer = await rpc.call("ws:subscribe", { events: "E_REGISTRANT_*", states: true });
-    if (answer.error) status.textContent = `subscribe refused: ${answer.error.message}`;
+    if (answer.error) {
+      status.textContent = `subscribe refused: ${answer.error.message}`;
+      return;
+    }
+    // the snapshot names every record and its state; MI list adds the other columns once. Queued like a
+    // notification so it lands after the snapshot and before later events, in the order the server sent them.
+    const list = await rpc.call("uac_registrant:list");
+    queue.push(["mi:list", list.result?.Records ?? [], Date.now()]);
   };
 
   const eventList = $("#events");
@@ -128,6 +135,10 @@ async function main() {
     for (const [method, params, at] of queue.splice(0)) {
       if (method === "ws:snapshot") {
         model.setSnapshot((params?.registrants ?? []).map(fromSnapshot));
+        continue;
+      }
+      if (method === "mi:list") {
+        for (const r of params) model.upsert(fromMiList(r));
         continue;
       }
       let rec;
