@@ -83,12 +83,15 @@ async function runOne(seed: number, steps: number): Promise<void> {
       state: rnd() < 0.2 ? 1 : 0,
       ...(rnd() < 0.15 && { password: null }),
       ...(rnd() < 0.3 && { binding_params: ';reg-id=1;+sip.instance="<urn:uuid:x>"' }),
+      ...(rnd() < 0.25 && { cluster_shtag: "vip/1" }),
     }),
   );
+  let active = true;
   const h = new EngineHarness({
     opensips: rnd() < 0.5,
-    rows,
-    options: { spreadTick: false, failureRetryIntervalSec: rnd() < 0.5 ? 0 : 20 },
+    rows: rows.map((r) => ({ ...r })),
+    options: { spreadTick: false, failureRetryIntervalSec: rnd() < 0.5 ? 0 : 20, enableClustering: true },
+    isActive: () => active,
     jitter: rnd,
   });
   const where = (what: string): string => `seed ${seed}: ${what}`;
@@ -105,6 +108,7 @@ async function runOne(seed: number, steps: number): Promise<void> {
     const rec = [...h.service.list()].find((v) => v.aor === req.to);
     expect(rec !== undefined, `REGISTER for a record not in the table: ${req.to}`);
     expect(rec?.enabled === true, `REGISTER sent for disabled ${req.to}`);
+    expect(rec?.shtag === undefined || active, `REGISTER sent for ${req.to} while its sharing tag is backup`);
     expect(req.contact !== "*" && req.contact.expiresSec > 0, "REGISTER with expires 0");
   };
   h.service.onStateChange((c) => {
@@ -112,7 +116,8 @@ async function runOne(seed: number, steps: number): Promise<void> {
     trail.push(
       `${c.coords.aor} ${stateName(c.from)} > ${stateName(c.to)} ${c.cause?.status ?? ""} ${c.cause?.detail ?? ""}`,
     );
-    expect(ALLOWED.has(edge), `undocumented transition ${stateName(c.from)} → ${stateName(c.to)}`);
+    const backup = c.to === S.NOT_REGISTERED_STATE && c.cause?.detail === "sharing tag is backup" && !active;
+    expect(ALLOWED.has(edge) || backup, `undocumented transition ${stateName(c.from)} → ${stateName(c.to)}`);
   });
 
   const checkNextAction = (): void => {
@@ -149,12 +154,24 @@ async function runOne(seed: number, steps: number): Promise<void> {
       await h.service.enable(coordsOf(target));
     } else if (c < 0.94) {
       h.service.forceRegister(coordsOf(target));
-    } else if (c < 0.97) {
+    } else if (c < 0.95) {
       const spec = testSpecFromRow({ ...target, expiry: rnd() < 0.5 ? 60 : 90 });
       assert.ok(!(spec instanceof RowError));
       h.service.upsert(spec);
-    } else {
+    } else if (c < 0.97) {
+      // the table changes under us: a row toggled, edited, removed or put back, then a full reload
+      const at = h.store.rows.findIndex((r) => r.aor === target.aor);
+      const d = rnd();
+      if (at < 0) h.store.rows.push({ ...target });
+      else if (d < 0.4) h.store.rows[at] = { ...h.store.rows[at]!, state: h.store.rows[at]!.state === 0 ? 1 : 0 };
+      else if (d < 0.7) h.store.rows[at] = { ...h.store.rows[at]!, password: `pw${Math.floor(rnd() * 3)}` };
+      else h.store.rows.splice(at, 1);
       await h.service.reloadAll();
+    } else if (c < 0.985) {
+      await h.service.delete(coordsOf(target));
+    } else {
+      active = !active;
+      h.service.shtagChanged({ tag: "vip", clusterId: 1 }, active);
     }
     checkNextAction();
     assert.deepEqual(violations, []);
@@ -166,6 +183,8 @@ async function runOne(seed: number, steps: number): Promise<void> {
     const headers = isUnregister(req) ? {} : { contact: `<${binding}>;expires=60` };
     return { kind: "response", response: response(200, headers), destination: FAKE_DESTINATION };
   };
+  active = true;
+  h.service.shtagChanged({ tag: "vip", clusterId: 1 }, true);
   h.sip.autoAnswer = healthy;
   while (h.sip.pending.length > 0) {
     h.sip.outcome(healthy(h.sip.pending[0]!.request));
