@@ -111,4 +111,11 @@ test("Kamailio with digest auth: register, refresh, wrong password, disable → 
   assert.equal(cseqOf(again), 1);
   const rows2 = await db!.query<{ state: number }[]>("SELECT state FROM registrant WHERE aor = ?", [alice.aor]);
   assert.equal(rows2[0]?.state, 0);
+
+  // graceful stop with unregister_on_shutdown: the (challenged) unREGISTER completes before stop() resolves
+  const m = e.registers(alice.aor).length;
+  await e.service.stop({ unregister: true });
+  assert.equal(e.state(alice), RegState.NOT_REGISTERED_STATE);
+  const last = e.registers(alice.aor).slice(m);
+  assert.ok(last.length >= 1 && last.every((r) => /;expires=0$/.test(headerValue(r, "contact") ?? "")));
 });
