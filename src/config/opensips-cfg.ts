@@ -394,6 +394,7 @@ class CfgReader {
   private defaultPort: number | undefined;
   private dbDefaultUrl: { value: string; origin: string } | undefined;
   private subscriptions = 0;
+  private unixDatagram: string | undefined;
   private otherStatements = 0;
 
   constructor(
@@ -497,8 +498,10 @@ class CfgReader {
       if (/^-?[0-9]+$/.test(value.v.trim())) v = Number(value.v.trim());
       else if (!value.quoted) this.warnings.push(`${origin}: ${value.v} is not a number (an undefined #!define?)`);
     }
-    if (target.pointer === "/mi_datagram/socket_name" && typeof v === "string" && v.startsWith("/")) {
-      v = `unix:${v}`;
+    if (target.pointer === "/mi_datagram/socket_name" && typeof v === "string" && !v.startsWith("udp:")) {
+      // Node has no AF_UNIX datagram sockets: mi_datagram stays off rather than failing the whole start
+      this.unixDatagram = origin;
+      return;
     }
     if (target.kind === "list") {
       // list targets are top-level keys
@@ -657,6 +660,10 @@ class CfgReader {
       this.set("/db_url", this.dbDefaultUrl.value, this.dbDefaultUrl.origin);
     }
     for (const module of MI_MODULES) this.set(`/${module}/enabled`, this.loaded.has(module), "loadmodule lines");
+    if (this.unixDatagram !== undefined) {
+      this.set("/mi_datagram/enabled", false, this.unixDatagram);
+      this.warnings.push(`${this.unixDatagram}: UNIX datagram sockets are not served; mi_datagram is off`);
+    }
     if (!this.loaded.has("uac_registrant")) this.warnings.push("the file does not loadmodule uac_registrant");
   }
 

@@ -141,6 +141,13 @@ describe("validateConfig: names the key and the problem", () => {
     assert.equal(validateConfig({ mi_http: { port: 0 }, events: { websocket: { port: 0 } } }).config.mi_http.port, 0);
   });
 
+  it("refuses a UNIX mi_datagram socket (UDP only)", () => {
+    assert.match(
+      refused({ mi_datagram: { socket_name: "unix:/tmp/opensips.sock" } }),
+      /\/mi_datagram\/socket_name: must be udp:IP:PORT/,
+    );
+  });
+
   it("refuses SQL identifiers that are not plain names", () => {
     assert.match(refused({ table_name: "registrant; drop table x" }), /\/table_name: must be an SQL identifier/);
     assert.match(refused({ aor_column: "" }), /\/aor_column: must be an SQL identifier/);

@@ -185,11 +185,14 @@ describe("opensips.cfg lexing", () => {
     assert.equal((config["mi_fifo"] as Record<string, unknown>)["reply_dir"], "/r/");
   });
 
-  it("turns a bare mi_datagram path into a unix: socket", () => {
-    const { config } = parse(
-      `loadmodule "mi_datagram.so"\nmodparam("mi_datagram", "socket_name", "/tmp/opensips.sock")`,
+  it("leaves mi_datagram off, with a warning, when its socket is a UNIX path", () => {
+    const { config, warnings } = parse(
+      `loadmodule "uac_registrant.so"\nloadmodule "mi_datagram.so"\nmodparam("mi_datagram", "socket_name", "/tmp/opensips.sock")`,
     );
-    assert.deepEqual(config["mi_datagram"], { socket_name: "unix:/tmp/opensips.sock", enabled: true });
+    assert.deepEqual(config["mi_datagram"], { enabled: false });
+    assert.deepEqual(warnings, [
+      '/etc/opensips/opensips.cfg:3: modparam("mi_datagram", "socket_name", "/tmp/opensips.sock"): UNIX datagram sockets are not served; mi_datagram is off',
+    ]);
   });
 
   it("reads sockets: no proto means udp, IPv6, several lines, unsupported protos dropped", () => {
