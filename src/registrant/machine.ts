@@ -130,7 +130,7 @@ export class RegistrantMachine {
     next.expiresSec = old.expiresSec;
     next.socket = old.socket;
     next.destination = old.destination;
-    next.state = old.state;
+    this.transition(next, old.state, undefined, false);
     this.settle(next);
   }
 
@@ -472,9 +472,11 @@ export class RegistrantMachine {
 
   // ---- the one writer of record.state ----
 
-  private transition(rec: RegistrantRecord, to: RegStateValue, cause?: Cause): void {
+  /** `notify` false only for the silent copy of a reload/upsert (OpenSIPS raises nothing then). */
+  private transition(rec: RegistrantRecord, to: RegStateValue, cause?: Cause, notify = true): void {
     const from = rec.state;
     rec.state = to;
+    if (!notify) return;
     this.deps.log.debug({ aor: rec.aor, from: stateName(from), to: stateName(to) }, "state change");
     this.deps.emit({
       coords: { aor: rec.aor, contact: rec.contact, registrar: rec.registrar },
