@@ -50,7 +50,7 @@ export interface MiFifoConfig {
 
 export interface MiDatagramConfig {
   readonly enabled: boolean;
-  /** OpenSIPS socket form: `udp:127.0.0.1:8080` or `unix:/path` */
+  /** OpenSIPS socket form, UDP only: `udp:127.0.0.1:8080` (Node has no UNIX datagram sockets) */
   readonly socket_name: string;
 }
 
