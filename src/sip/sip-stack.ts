@@ -198,9 +198,9 @@ export class SipStack implements SipClient {
 
     const targets = this.health.order(located.targets).slice(0, this.opts.maxTargets ?? 4);
     let last: SendOutcome | undefined;
+    let attempted = false;
     for (const target of targets) {
       if (this.closed) break;
-      if (last !== undefined) this.counters.failovers++;
       const socket = this.pickSocket(target, forced);
       if (socket === undefined) {
         last = transportError(
@@ -210,6 +210,8 @@ export class SipStack implements SipClient {
         );
         continue;
       }
+      if (attempted) this.counters.failovers++;
+      attempted = true;
       const outcome = await this.attempt(req, target, socket);
       if (outcome.kind === "response" && outcome.response.status !== 503) {
         this.health.markOk(target);
