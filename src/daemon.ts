@@ -11,6 +11,8 @@ import { startMiDatagram } from "./mi/datagram.js";
 import { startMiFifo } from "./mi/fifo.js";
 import { startMiHttp } from "./mi/http-server.js";
 import type { MiHttpServer } from "./mi/http-server.js";
+import { createShtagRegistry, startCluster } from "./cluster/cluster-service.js";
+import { clustererCommands } from "./mi/commands/clusterer.js";
 import { coreCommands } from "./mi/commands/core.js";
 import { registrantCounters, registrantGauges, statisticsCommands } from "./mi/commands/statistics.js";
 import { uacRegistrantCommands } from "./mi/commands/uac-registrant.js";
@@ -62,7 +64,15 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     const sip = await SipStack.start({ ...SipStack.optionsFromConfig(config, log), clock });
     closers.push(() => sip.close());
 
-    const service = RegistrantService.fromConfig(config, { store, sip, log, clock });
+    // clustering (docs/clustering.md): the tag states exist before the engine, whose gate reads them
+    const shtags = createShtagRegistry(config);
+    const service = RegistrantService.fromConfig(config, {
+      store,
+      sip,
+      log,
+      clock,
+      isActive: (tag) => shtags.isActive(tag),
+    });
     const stats = new Statistics();
     const sr = new StatusReport(clock);
     service.onTableChange((c) => sr.onTableChange(c));
@@ -120,6 +130,13 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     };
     closers.push(() => stopService(false));
 
+    // clustering: the election starts once the table is loaded; on stop, tags drain before the engine stops
+    const cluster = await startCluster(config, { service, registry: shtags, log });
+    if (cluster !== undefined) {
+      closers.push(() => cluster.stop());
+      mi.register(clustererCommands(cluster));
+    }
+
     let miHttp: MiHttpServer | undefined;
     if (config.mi_http.enabled) {
       miHttp = await startMiHttp(config.mi_http, mi, log);
@@ -148,6 +165,8 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
         if (stopped) return;
         stopped = true;
         sr.setCoreStatus("shutting down");
+        // a clustered node hands its sharing tags over (stop sending, save the dialogs, release) first
+        await cluster?.stop();
         // unREGISTERs need the SIP stack and the events they raise need the sinks: stop the engine first
         await stopService(opts.unregister === true);
         await closeAll();
