@@ -82,13 +82,14 @@ async function stack(idleMs = 60_000): Promise<SipStack> {
 describe("TCP connections", () => {
   it("are reused per destination and closed after the idle time", async () => {
     const reg = await rawRegistrar("answer");
-    const s = await stack(400);
+    // long enough that a stalled CI machine does not close it between two REGISTERs
+    const s = await stack(2_000);
     for (let cseq = 1; cseq <= 3; cseq++) {
       const o = await s.send(register(reg.port, cseq));
       assert.ok(o.kind === "response" && o.response.status === 200, o.kind);
     }
     assert.equal(reg.connections.length, 1, "one connection for three REGISTERs");
-    await until("the idle connection to close", () => reg.closed() === 1, 10_000);
+    await until("the idle connection to close", () => reg.closed() === 1, 30_000);
   });
 
   it("a connection broken by the peer fails its transaction at once, not at Timer F", async () => {
