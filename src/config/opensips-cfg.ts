@@ -609,7 +609,8 @@ class CfgReader {
   private startupRoute(from: number, to: number): void {
     for (let i = from; i < to; i++) {
       const tok = this.tokens[i];
-      if (tok?.t !== "word" || tok.v !== "subscribe_event") continue;
+      // also `!subscribe_event(...)` and `x&&subscribe_event(...)` inside conditions
+      if (tok?.t !== "word" || !/(^|[^A-Za-z0-9_$])subscribe_event$/.test(tok.v)) continue;
       const event = this.tokens[i + 2];
       const socket = this.tokens[i + 4];
       const origin = this.where(tok.line);

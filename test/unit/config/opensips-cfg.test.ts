@@ -243,10 +243,12 @@ describe("opensips.cfg lexing", () => {
       route[x] { xlog("} {"); subscribe_event("E_REGISTRANT_REGISTERED", "rabbitmq:h/route"); }
       startup_route { if ($var(a) == "}") { xlog("x"); }
         subscribe_event("E_REGISTRANT_REGISTERED", "rabbitmq:h/startup", 0);
+        if (!subscribe_event("E_REGISTRANT_UNREGISTERING", "rabbitmq:h/negated")) { xlog("failed"); }
       }
     `);
     assert.deepEqual((config["events"] as Record<string, unknown>)["subscribe"], [
       { event: "E_REGISTRANT_REGISTERED", socket: "rabbitmq:h/startup" },
+      { event: "E_REGISTRANT_UNREGISTERING", socket: "rabbitmq:h/negated" },
     ]);
   });
 
