@@ -1,5 +1,5 @@
 import { isIPv6 } from "node:net";
-import { MiError } from "../../errors.js";
+import { MiError, RowError } from "../../errors.js";
 import type { Coords } from "../../registrant/coords.js";
 import type { RegistrantRow } from "../../registrant/record-spec.js";
 import { checkRow } from "../../registrant/row-check.js";
@@ -122,7 +122,11 @@ export function uacRegistrantCommands(ops: RegistrantOperations, ctx: UacRegistr
           await ops.reloadAll();
           return "OK";
         }
-        const outcome = await ops.reloadOne(coordsOf(p));
+        // reference §11.22: OpenSIPS answers OK for a row its checks refuse; we name the column and the reason
+        const outcome = await ops.reloadOne(coordsOf(p)).catch((err: unknown) => {
+          if (err instanceof RowError) throw new MiError(400, "Invalid registrant in database", err.message);
+          throw err;
+        });
         if (outcome === "not-in-db") throw new MiError(404, "No such registrant in database");
         return "OK";
       },
