@@ -16,6 +16,8 @@ after(async () => {
 
 interface RawRegistrar {
   readonly port: number;
+  /** request lines received */
+  readonly requests: string[];
   readonly connections: Socket[];
   readonly closed: () => number;
 }
@@ -23,6 +25,7 @@ interface RawRegistrar {
 /** A scripted TCP peer: answers 200, or breaks the connection as soon as a request arrives. */
 async function rawRegistrar(mode: "answer" | "reset"): Promise<RawRegistrar> {
   const connections: Socket[] = [];
+  const requests: string[] = [];
   let closed = 0;
   const server: Server = createServer((socket) => {
     connections.push(socket);
@@ -34,6 +37,7 @@ async function rawRegistrar(mode: "answer" | "reset"): Promise<RawRegistrar> {
       for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
         const text = buf.slice(0, end + 4);
         buf = buf.slice(end + 4);
+        requests.push(text.slice(0, text.indexOf("\r\n")));
         if (mode === "reset") {
           socket.resetAndDestroy();
           return;
@@ -54,7 +58,7 @@ async function rawRegistrar(mode: "answer" | "reset"): Promise<RawRegistrar> {
     await new Promise<void>((r) => server.close(() => r()));
   });
   const addr = server.address();
-  return { port: typeof addr === "object" && addr ? addr.port : 0, connections, closed: () => closed };
+  return { port: typeof addr === "object" && addr ? addr.port : 0, requests, connections, closed: () => closed };
 }
 
 function register(port: number, cseq: number, transport = "tcp"): RegisterRequest {
@@ -122,6 +126,22 @@ describe("TCP connections", () => {
     assert.ok(o.kind === "response" && o.response.status === 200);
     assert.equal(o.destination.transport, "tcp");
     assert.ok(o.destination.socket.startsWith("tcp:127.0.0.1:"));
+  });
+});
+
+describe("outbound proxy", () => {
+  it("is the next hop and picks the transport; the Request-URI stays the registrar", async () => {
+    const proxy = await rawRegistrar("answer");
+    const s = await stack();
+    const o = await s.send({
+      ...register(0, 1),
+      requestUri: "sip:registrar.invalid",
+      proxy: `sip:127.0.0.1:${proxy.port};transport=tcp;lr`,
+    });
+    assert.ok(o.kind === "response" && o.response.status === 200, o.kind);
+    assert.equal(o.destination.port, proxy.port);
+    assert.equal(o.destination.transport, "tcp");
+    assert.deepEqual(proxy.requests, ["REGISTER sip:registrar.invalid SIP/2.0"]);
   });
 });
 
