@@ -1,7 +1,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
@@ -16,7 +19,7 @@ import { OperatorStack } from "../support/operator-stack.js";
 import { freePort } from "../support/ports.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
 import type { PromFamily } from "../support/prom-text.js";
-import { QueueTap } from "../support/rabbitmq.js";
+import { QueueTap, RABBITMQ_URL, uniqueName } from "../support/rabbitmq.js";
 import { until } from "../support/until.js";
 
 /**
@@ -37,6 +40,8 @@ describe("metrics and logs after a run against Kamailio", { timeout: 180_000 }, 
   let store: MariadbStore;
   let stack: OperatorStack;
   let tap: QueueTap;
+  let consumer: ChildProcessWithoutNullStreams | undefined;
+  const alerts: Record<string, unknown>[] = [];
   const logLines: Record<string, unknown>[] = [];
   let rawLog = "";
   let alice: { aor: string; contact: string; registrar: string };
@@ -69,6 +74,25 @@ describe("metrics and logs after a run against Kamailio", { timeout: 180_000 }, 
     }
     const url = parseDbUrl(db.url);
     if (url.kind !== "mysql") throw new Error("mysql url expected");
+    // the documented consumer of extended event params, started first so its queue exists before events flow
+    const alertQueue = uniqueName("registrantd_alerts");
+    const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+    consumer = spawn(
+      process.execPath,
+      ["docs/examples/registrant-alerts.mjs", "--url", RABBITMQ_URL, "--queue", alertQueue],
+      {
+        cwd: repo,
+      },
+    );
+    let ready = false;
+    consumer.stderr.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) ready = true;
+    });
+    createInterface({ input: consumer.stdout }).on("line", (l) =>
+      alerts.push(JSON.parse(l) as Record<string, unknown>),
+    );
+    await until("the alerts consumer bound its queue", () => ready, 20_000);
+    const alertSocket = `rabbitmq:guest:guest@127.0.0.1:5672/${alertQueue}`;
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
         rawLog += chunk.toString();
@@ -86,11 +110,20 @@ describe("metrics and logs after a run against Kamailio", { timeout: 180_000 }, 
       timerFMs: 2_000,
       // PCT 50: a refresh within ~20 s whatever expiry Kamailio grants
       options: { reregisterExpiryPercentage: 50 },
-      subscribe: [{ event: "E_REGISTRANT_REGISTERED", socket: `rabbitmq:guest:guest@127.0.0.1:5672/${tap.queue}` }],
+      subscribe: [
+        { event: "E_REGISTRANT_REGISTERED", socket: `rabbitmq:guest:guest@127.0.0.1:5672/${tap.queue}` },
+        ...["E_REGISTRANT_REGISTERED", "E_REGISTRANT_WRONG_CREDENTIALS", "E_REGISTRANT_REGISTER_TIMEOUT"].map(
+          (event) => ({
+            event,
+            socket: alertSocket,
+          }),
+        ),
+      ],
     });
   });
 
   after(async () => {
+    consumer?.kill("SIGKILL");
     await stack?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await tap?.close().catch(() => undefined);
@@ -197,6 +230,33 @@ describe("metrics and logs after a run against Kamailio", { timeout: 180_000 }, 
     assert.ok(texts.some((t) => /response="\[redacted\]"/.test(t)));
     const daveTrace = (await mi("registrantd:record_trace", dave)).result as { Messages: { kind: string }[] };
     assert.ok(daveTrace.Messages.some((m) => m.kind === "timeout"));
+  });
+
+  it("publishes extended event params that the documented consumer turns into alerts", async () => {
+    await until("alerts for bob and dave", () =>
+      alerts.some((a) => a["aor"] === bob.aor) && alerts.some((a) => a["aor"] === dave.aor) ? true : undefined,
+    );
+    const registered = alerts.find((a) => a["event"] === "E_REGISTRANT_REGISTERED" && a["aor"] === alice.aor)!;
+    assert.equal(registered["status"], 200);
+    assert.equal(registered["reason"], "OK");
+    assert.equal(typeof registered["expires"], "number");
+    assert.equal(registered["destination"], "127.0.0.1");
+    assert.equal(typeof registered["recordId"], "number");
+    assert.equal(registered["alert"], false);
+    const wrong = alerts.find((a) => a["aor"] === bob.aor)!;
+    assert.deepEqual(
+      { event: wrong["event"], status: wrong["status"], alert: wrong["alert"], message: wrong["message"] },
+      {
+        event: "E_REGISTRANT_WRONG_CREDENTIALS",
+        status: 401,
+        alert: true,
+        message: `${bob.aor} at ${bob.registrar}: the registrar refuses the credentials (401 Unauthorized)`,
+      },
+    );
+    const timeout = alerts.find((a) => a["aor"] === dave.aor)!;
+    assert.equal(timeout["event"], "E_REGISTRANT_REGISTER_TIMEOUT");
+    assert.equal(timeout["alert"], true);
+    assert.ok(alerts.every((a) => a["error"] === undefined));
   });
 
   it("logs one readable line per state change with the SIP cause, and no secret", async () => {
