@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnCli } from "./cli-run.js";
+import { REGISTRANT_EVENTS } from "../../src/events/catalog.js";
 import { KamailioRegistrar } from "../support/kamailio.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
@@ -17,18 +18,6 @@ import { until } from "../support/until.js";
  * MariaDB, a real Kamailio registrar with digest auth, the nine events subscribed to RabbitMQ, and MI over
  * mi_http. What the tools see is asserted byte for byte where OpenSIPS's shapes are fixed.
  */
-
-const EVENTS = [
-  "E_REGISTRANT_REGISTERING",
-  "E_REGISTRANT_AUTHENTICATING",
-  "E_REGISTRANT_REGISTERED",
-  "E_REGISTRANT_REGISTER_TIMEOUT",
-  "E_REGISTRANT_INTERNAL_ERROR",
-  "E_REGISTRANT_WRONG_CREDENTIALS",
-  "E_REGISTRANT_REGISTRAR_ERROR",
-  "E_REGISTRANT_UNREGISTERING",
-  "E_REGISTRANT_AUTHENTICATING_UNREGISTER",
-];
 
 let kamailio: KamailioRegistrar | undefined;
 let db: TestDatabase | undefined;
@@ -117,7 +106,10 @@ before(async () => {
     mi_fifo: { enabled: false },
     mi_datagram: { enabled: false },
     events: {
-      subscribe: EVENTS.map((event) => ({ event, socket: `rabbitmq:guest:guest@127.0.0.1:5672/${tap!.queue}` })),
+      subscribe: REGISTRANT_EVENTS.map((event) => ({
+        event,
+        socket: `rabbitmq:guest:guest@127.0.0.1:5672/${tap!.queue}`,
+      })),
       websocket: { enabled: false },
     },
   };
