@@ -89,6 +89,8 @@ export interface SipStackStats {
   dropped: Record<DropReason, number>;
   /** Transactions waiting for their final outcome. */
   inFlight: number;
+  /** Open TCP/TLS connections, outgoing and accepted. */
+  connections: number;
 }
 
 type Socket =
@@ -172,6 +174,7 @@ export class SipStack implements SipClient {
       responses: { ...this.counters.responses },
       dropped: { ...this.table.dropped },
       inFlight: this.pending.size,
+      connections: this.sockets.reduce((n, s) => n + (s.kind === "stream" ? s.stream.connectionCount : 0), 0),
     };
   }
 

@@ -93,7 +93,9 @@ describe("TCP connections", () => {
       assert.ok(o.kind === "response" && o.response.status === 200, o.kind);
     }
     assert.equal(reg.connections.length, 1, "one connection for three REGISTERs");
+    assert.equal(s.stats().connections, 1);
     await until("the idle connection to close", () => reg.closed() === 1, 30_000);
+    await until("the stack to forget it", () => s.stats().connections === 0, 10_000);
   });
 
   it("a connection broken by the peer fails its transaction at once, not at Timer F", async () => {
