@@ -2,7 +2,7 @@
 // notifications, and draw at most once per animation frame whatever changed since the last one.
 
 import { DetailPane } from "./detail-pane.js";
-import { RegistrantModel, STATES, fromMiList, fromSnapshot, keyOf } from "./model.js";
+import { RegistrantModel, STATES, fromMiList, fromSnapshot, fromStateNotification, keyOf } from "./model.js";
 import { RpcSocket } from "./rpc-socket.js";
 import { VirtualTable } from "./virtual-table.js";
 
@@ -143,7 +143,7 @@ async function main() {
       }
       let rec;
       if (method === "ws:state") {
-        rec = model.upsert(fromSnapshot(params ?? {}));
+        rec = model.upsert(fromStateNotification(params ?? {}));
       } else if (method.startsWith("E_REGISTRANT_")) {
         rec = model.applyEvent(method, params, at);
         events.push({ at, method, params });

@@ -22,6 +22,7 @@ export interface DashboardRecord {
 }
 
 export declare function fromSnapshot(entry: Record<string, unknown>): Record<string, unknown>;
+export declare function fromStateNotification(params: Record<string, unknown>): Record<string, unknown>;
 export declare function fromMiList(record: Record<string, unknown>): Record<string, unknown>;
 export declare const COLUMNS: Readonly<Record<string, (r: DashboardRecord) => string | number>>;
 

@@ -56,6 +56,20 @@ export function fromSnapshot(e) {
   return f;
 }
 
+/**
+ * A `ws:state` notification: every state change, NOT_REGISTERED included (OpenSIPS raises no event for it),
+ * with the SIP answer behind it when there is one.
+ */
+export function fromStateNotification(p) {
+  const f = { aor: p.aor, contact: p.contact, registrar: p.registrar, state: p.state };
+  if (typeof p.record_id === "number") f.recordId = p.record_id;
+  if (typeof p.expires === "number") f.expiresSec = p.expires;
+  if (typeof p.destination === "string") f.dst = p.destination;
+  if (typeof p.status === "number") f.status = p.status;
+  if (typeof p.reason === "string") f.reason = p.reason;
+  return f;
+}
+
 /** One record of MI `uac_registrant:list` (OpenSIPS's field names and ctime dates) → model fields. */
 export function fromMiList(r) {
   const f = { aor: r.AOR, contact: r.binding, registrar: r.registrar, state: r.state, enabled: r.enabled === "yes" };
@@ -145,7 +159,9 @@ export class RegistrantModel {
     if (state === undefined || params === undefined) return undefined;
     const fields = { aor: params.aor, contact: params.contact, registrar: params.registrar, state, lastEventMs: atMs };
     if (state === "REGISTERING_STATE" || state === "UNREGISTERING_STATE") fields.lastSentSec = Math.floor(atMs / 1000);
+    // a disabled record sends no REGISTER and an unREGISTER follows a disable (or a delete)
     if (state === "UNREGISTERING_STATE") fields.enabled = false;
+    else if (state === "REGISTERING_STATE") fields.enabled = true;
     if (typeof params.expires === "number") fields.expiresSec = params.expires;
     if (typeof params.destination === "string") fields.dst = params.destination;
     if (typeof params.status === "number") fields.status = params.status;

@@ -5,6 +5,7 @@ import {
   STATES,
   fromMiList,
   fromSnapshot,
+  fromStateNotification,
   keyOf,
   stateOfEvent,
 } from "../../../src/dashboard/public/model.js";
@@ -166,5 +167,24 @@ describe("dashboard model", () => {
       m.counts.reduce((a, b) => a + b, 0),
       100_000,
     );
+  });
+});
+
+describe("dashboard model: ws:state", () => {
+  it("takes every state change, NOT_REGISTERED included, and keeps enabled in step with the events", () => {
+    const m = new RegistrantModel();
+    const s = snap(1);
+    m.setSnapshot([fromSnapshot(s)]);
+    const coords = { aor: s.aor, contact: s.contact, registrar: s.registrar };
+    m.applyEvent("E_REGISTRANT_UNREGISTERING", coords, 0);
+    assert.equal(m.records.get(keyOf(s.aor, s.contact, s.registrar))!.enabled, false);
+    const rec = m.upsert(
+      fromStateNotification({ ...coords, state: "NOT_REGISTERED_STATE", record_id: 1, status: 200, reason: "OK" }),
+    );
+    assert.equal(rec.state, "NOT_REGISTERED_STATE");
+    assert.equal(rec.status, 200);
+    assert.equal(m.counts[RegState.NOT_REGISTERED_STATE], 1);
+    m.applyEvent("E_REGISTRANT_REGISTERING", coords, 0);
+    assert.equal(rec.enabled, true, "only an enabled record registers");
   });
 });
