@@ -26,19 +26,8 @@ import { parseNameAddr } from "../../src/sip/name-addr.js";
 import { parseMessage } from "../../src/sip/parse.js";
 import { StreamFramer } from "../../src/sip/stream-framer.js";
 import { formatUri, parseUri, urisEqual } from "../../src/sip/uri.js";
+import { prng } from "../support/prng.js";
 import { allGoldenFrames } from "../unit/sip/golden-frames.js";
-
-/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EXTRA = [
   'SIP/2.0 200 OK\r\nv: SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bKx;received=::1;rport=1\r\nf: "A \\"q\\"" <sip:a@h>;tag=1\r\n' +

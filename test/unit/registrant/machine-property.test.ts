@@ -7,6 +7,7 @@ import type { RegStateValue } from "../../../src/registrant/state.js";
 import type { RegisterRequest, SendOutcome } from "../../../src/sip/sip-client.js";
 import type { RegistrantRow } from "../../../src/registrant/record-spec.js";
 import { RowError } from "../../../src/errors.js";
+import { prng } from "../../support/prng.js";
 
 const S = RegState;
 const ERRORS = [S.REGISTER_TIMEOUT_STATE, S.INTERNAL_ERROR_STATE, S.WRONG_CREDENTIALS_STATE, S.REGISTRAR_ERROR_STATE];
@@ -29,18 +30,6 @@ allow(
   [S.UNREGISTERING_STATE, S.AUTHENTICATING_UNREGISTER_STATE],
   [S.AUTHENTICATING_UNREGISTER_STATE, S.NOT_REGISTERED_STATE, S.REGISTERING_STATE, ...ERRORS],
 );
-
-/** mulberry32: small seeded PRNG so a failure names its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const isUnregister = (r: RegisterRequest): boolean => r.contact === "*" || r.contact.expiresSec === 0;
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { corpus, fuzz, mutate, prng } from "../../bench/fuzz-parser.js";
+import { corpus, fuzz, mutate } from "../../bench/fuzz-parser.js";
+import { prng } from "../../support/prng.js";
 
 describe("SIP wire layer fuzzing (short slice of test/bench/fuzz-parser.ts)", () => {
   it("20,000 mutated golden messages: no throw, every failure typed", () => {
