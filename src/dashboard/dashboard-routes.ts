@@ -93,7 +93,7 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, type: s
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy":
-      "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+      "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
   });
   res.end(req.method === "HEAD" ? undefined : body);
 }

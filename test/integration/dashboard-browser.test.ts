@@ -28,7 +28,7 @@ async function pageUntil(
   what: string,
   read: () => Promise<string | null>,
   want: RegExp | string,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: string | null;
@@ -57,7 +57,7 @@ function outcomeFor(req: RegisterRequest, holdCarol: boolean): SendOutcome | und
   return { kind: "response", response: response(200, contact, "OK"), destination: FAKE_DESTINATION };
 }
 
-describe("dashboard in headless Chromium", { timeout: 180_000 }, () => {
+describe("dashboard in headless Chromium", { timeout: 300_000 }, () => {
   let stack: OperatorStack;
   let context: BrowserContext;
   let page: Page;
@@ -91,6 +91,8 @@ describe("dashboard in headless Chromium", { timeout: 180_000 }, () => {
       ],
       viewport: { width: 1600, height: 900 },
     });
+    // a loaded 2-core CI machine: every wait is generous
+    context.setDefaultTimeout(60_000);
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (err) => pageErrors.push(err.message));
   });
@@ -104,7 +106,7 @@ describe("dashboard in headless Chromium", { timeout: 180_000 }, () => {
   it("shows the table live, changes a row on an event, runs an action and shows the MI answer", async () => {
     await page.goto(`${stack.baseUrl}/dashboard`);
     assert.equal(new URL(page.url()).pathname, "/dashboard/");
-    await page.waitForSelector('#conn[data-status="live"]', { timeout: 30_000 });
+    await page.waitForSelector('#conn[data-status="live"]', { timeout: 60_000 });
     await pageUntil(
       "the whole table",
       () => page.locator("#total").textContent(),
@@ -119,8 +121,8 @@ describe("dashboard in headless Chromium", { timeout: 180_000 }, () => {
     // carol's REGISTER is held by the fake registrar: REGISTERING on the page
     await page.fill("#filter", "carol@");
     const carolRow = page.locator('#rows .row[data-key^="sip:carol@example.test"]');
-    await until("carol's REGISTER", () => fake.pending.find((p) => p.request.to === carol.aor), 30_000);
-    await carolRow.waitFor({ timeout: 30_000 });
+    await until("carol's REGISTER", () => fake.pending.find((p) => p.request.to === carol.aor), 60_000);
+    await carolRow.waitFor({ timeout: 60_000 });
     await pageUntil("carol REGISTERING", () => carolRow.getAttribute("data-state"), "REGISTERING_STATE");
     // the registrar answers: the row turns REGISTERED without a reload
     holdCarol = false;
