@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./ports.js";
+import { killGroup, spawnGroup } from "./process-group.js";
 import { until } from "./until.js";
 
 const run = promisify(execFile);
@@ -104,10 +105,10 @@ export class KamailioRegistrar {
       );
     }
     let out = "";
-    const child = spawn(
+    const child = spawnGroup(
       "kamailio",
       ["-f", cfg, "-DD", "-E", "-w", dir, "-Y", dir, "-P", join(dir, "kamailio.pid"), "-m", "32", "-M", "4"],
-      { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      dir,
     );
     const collect = (d: Buffer) => {
       out += d.toString("latin1");
@@ -148,14 +149,7 @@ export class KamailioRegistrar {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
-      try {
-        process.kill(-this.child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5_000))]);
-    }
+    await killGroup(this.child, this.exited);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.js";
+import { killGroup, spawnGroup } from "./process-group.js";
 import { until } from "./until.js";
 
 const SCENARIO_DIR = fileURLToPath(new URL("../sipp/", import.meta.url));
@@ -73,7 +73,7 @@ export class SippServer {
       join(dir, "errors.log"),
     ];
     for (const [k, v] of Object.entries(opts.keys ?? {})) args.push("-key", k, v);
-    const child = spawn("sipp", args, { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnGroup("sipp", args, dir);
     let out = "";
     let err = "";
     child.stdout?.on(
@@ -118,14 +118,7 @@ export class SippServer {
 
   /** Kills the whole process group (sipp may fork helpers) and removes its temp dir. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
-      try {
-        process.kill(-this.child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5_000))]);
-    }
+    await killGroup(this.child, this.exited);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
