@@ -1,0 +1,273 @@
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import { TransportError } from "../errors.js";
+import type { RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
+
+/**
+ * Send pacing, a SipClient decorator: at most `maxInFlight` client transactions at once, and REGISTERs started at
+ * no more than `rate` per second overall and `ratePerRegistrar` per second towards one next hop (the outbound
+ * proxy when the record has one, else the registrar). A request over a limit waits in its next hop's FIFO queue;
+ * next hops with waiting requests take turns, so one slow registrar does not hold back the others. Its
+ * transaction (and so Timer F) starts only when it leaves the queue: waiting never turns into a timeout.
+ *
+ * OpenSIPS has no such limit (a restart sends the whole table in one timer run); a registration storm then
+ * overruns a registrar or an SBC, and with many requests queued on a socket RFC 3261's T1 makes every one of
+ * them retransmit. 0 switches a limit off.
+ */
+export interface SendPacerOptions {
+  /** client transactions in flight at once; 0 = no cap */
+  readonly maxInFlight: number;
+  /** REGISTERs started per second, all next hops together; 0 = no limit */
+  readonly rate: number;
+  /** REGISTERs started per second towards one next hop; 0 = no limit */
+  readonly ratePerRegistrar: number;
+}
+
+export interface SendPacerStats {
+  readonly inFlight: number;
+  readonly queued: number;
+  /** requests that had to wait in a queue */
+  readonly paced: number;
+}
+
+interface PacerTimers {
+  set(ms: number, fn: () => void): () => void;
+}
+
+const realTimers: PacerTimers = {
+  set(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+interface Waiting {
+  readonly req: RegisterRequest;
+  readonly resolve: (outcome: SendOutcome | Promise<SendOutcome>) => void;
+}
+
+/** A token bucket: `rate` tokens per second, holding at most `burst`. */
+class TokenBucket {
+  private tokens: number;
+  private lastMs: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = nowMs;
+  }
+
+  /** True (and one token spent) when a token is there at `nowMs`. */
+  take(nowMs: number): boolean {
+    this.refill(nowMs);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  has(nowMs: number): boolean {
+    this.refill(nowMs);
+    return this.tokens >= 1;
+  }
+
+  /** ms until the next token. */
+  waitMs(nowMs: number): number {
+    this.refill(nowMs);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+  }
+
+  private refill(nowMs: number): void {
+    if (nowMs > this.lastMs) {
+      this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.rate) / 1000);
+      this.lastMs = nowMs;
+    }
+  }
+}
+
+/** FIFO with O(1) push and shift (an array and a head index, compacted as it drains). */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+/** The requests waiting for one next hop, and its rate limit. */
+interface Lane {
+  readonly key: string;
+  readonly queue: Fifo<Waiting>;
+  readonly bucket: TokenBucket | undefined;
+  /** true while the lane is in the turn order */
+  queued: boolean;
+}
+
+/** Burst of a bucket: 20 ms worth of tokens, so sends leave in small groups at the timer's pace. */
+const burstOf = (rate: number): number => Math.max(1, Math.ceil(rate / 50));
+
+export class SendPacer implements SipClient {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly turns = new Fifo<Lane>();
+  private readonly overall: TokenBucket | undefined;
+  private inFlight = 0;
+  private waiting = 0;
+  private paced = 0;
+  private cancelTimer: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly inner: SipClient & { hasSocket(spec: string): boolean },
+    private readonly options: SendPacerOptions,
+    private readonly clock: Clock = systemClock,
+    private readonly timers: PacerTimers = realTimers,
+  ) {
+    for (const [name, v] of Object.entries(options)) {
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`send pacing: ${name} must be 0 or more`);
+    }
+    this.overall = options.rate > 0 ? new TokenBucket(options.rate, burstOf(options.rate), clock.monoMs()) : undefined;
+  }
+
+  hasSocket(spec: string): boolean {
+    return this.inner.hasSocket(spec);
+  }
+
+  stats(): SendPacerStats {
+    return { inFlight: this.inFlight, queued: this.waiting, paced: this.paced };
+  }
+
+  send(req: RegisterRequest): Promise<SendOutcome> {
+    if (this.closed) return this.inner.send(req);
+    const lane = this.lane(req.proxy ?? req.requestUri);
+    // fast path: nothing waiting anywhere and every limit has room
+    if (this.waiting === 0 && this.canStart(lane)) return this.start(lane, req);
+    this.paced++;
+    this.waiting++;
+    return new Promise((resolve) => {
+      lane.queue.push({ req, resolve });
+      if (!lane.queued) {
+        lane.queued = true;
+        this.turns.push(lane);
+      }
+      this.drain();
+    });
+  }
+
+  /** Answers every waiting request with a transport error (the daemon is stopping) and stops pacing. */
+  close(): void {
+    this.closed = true;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    const err = new TransportError("SIP stack closed");
+    for (let lane = this.turns.shift(); lane !== undefined; lane = this.turns.shift()) {
+      for (let w = lane.queue.shift(); w !== undefined; w = lane.queue.shift()) {
+        this.waiting--;
+        w.resolve({ kind: "transport-error", error: err });
+      }
+      lane.queued = false;
+    }
+  }
+
+  private lane(key: string): Lane {
+    let lane = this.lanes.get(key);
+    if (lane === undefined) {
+      const rate = this.options.ratePerRegistrar;
+      lane = {
+        key,
+        queue: new Fifo(),
+        bucket: rate > 0 ? new TokenBucket(rate, burstOf(rate), this.clock.monoMs()) : undefined,
+        queued: false,
+      };
+      this.lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  private canStart(lane: Lane): boolean {
+    if (this.options.maxInFlight > 0 && this.inFlight >= this.options.maxInFlight) return false;
+    const now = this.clock.monoMs();
+    if (lane.bucket !== undefined && !lane.bucket.has(now)) return false;
+    if (this.overall !== undefined && !this.overall.has(now)) return false;
+    const tookLane = lane.bucket?.take(now) ?? true;
+    const tookOverall = this.overall?.take(now) ?? true;
+    return tookLane && tookOverall;
+  }
+
+  private start(lane: Lane, req: RegisterRequest): Promise<SendOutcome> {
+    this.inFlight++;
+    return this.inner.send(req).then(
+      (outcome) => {
+        this.finished(lane);
+        return outcome;
+      },
+      (err: unknown) => {
+        this.finished(lane);
+        throw err;
+      },
+    );
+  }
+
+  private finished(lane: Lane): void {
+    this.inFlight--;
+    // a lane nobody waits on and with a full bucket holds nothing worth keeping
+    if (this.options.ratePerRegistrar === 0 && !lane.queued && this.lanes.get(lane.key) === lane) {
+      this.lanes.delete(lane.key);
+    }
+    if (this.waiting > 0) this.drain();
+  }
+
+  /**
+   * Starts waiting requests while the limits allow, next hops taking turns. A next hop out of tokens goes to the
+   * back of the turn order; when a whole round starts nothing, one timer is armed for the earliest token.
+   */
+  private drain(): void {
+    if (this.cancelTimer !== undefined || this.closed) return;
+    let idle = 0;
+    let waitMs = Infinity;
+    while (this.turns.size > 0 && idle < this.turns.size) {
+      if (this.options.maxInFlight > 0 && this.inFlight >= this.options.maxInFlight) return; // a completion drains
+      const now = this.clock.monoMs();
+      const overallWait = this.overall?.waitMs(now) ?? 0;
+      if (overallWait > 0) {
+        waitMs = overallWait;
+        break;
+      }
+      const lane = this.turns.shift()!;
+      if (this.canStart(lane)) {
+        const w = lane.queue.shift()!;
+        this.waiting--;
+        idle = 0;
+        w.resolve(this.start(lane, w.req));
+      } else {
+        idle++;
+        waitMs = Math.min(waitMs, lane.bucket?.waitMs(now) ?? 1);
+      }
+      if (lane.queue.size > 0) this.turns.push(lane);
+      else lane.queued = false;
+    }
+    if (this.turns.size > 0 && waitMs !== Infinity) {
+      this.cancelTimer = this.timers.set(Math.max(1, waitMs), () => {
+        this.cancelTimer = undefined;
+        this.drain();
+      });
+    }
+  }
+}

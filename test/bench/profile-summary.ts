@@ -1,0 +1,60 @@
+/**
+ * Reads a `node --cpu-prof` profile and prints where the time went: self time per function (top N) and per
+ * source file, as shares of the sampled time. `npm run bench -- --profile DIR` writes the storm's profile.
+ *
+ *   node --import tsx test/bench/profile-summary.ts FILE.cpuprofile [top]
+ */
+import { readFileSync } from "node:fs";
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly hitCount?: number;
+}
+
+interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples: readonly number[];
+}
+
+export interface ProfileLine {
+  readonly name: string;
+  readonly share: number;
+}
+
+export function summarize(profile: Profile, top = 25): { byFunction: ProfileLine[]; byFile: ProfileLine[] } {
+  const hits = new Map<number, number>();
+  for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const h = hits.get(node.id) ?? 0;
+    if (h === 0) continue;
+    const f = node.callFrame;
+    if (f.functionName === "(idle)" || f.functionName === "(program)") continue;
+    total += h;
+    const file = f.url.replace(/^.*\/(src|node_modules|test)\//, "$1/") || f.functionName;
+    const name = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + h);
+    byFile.set(file, (byFile.get(file) ?? 0) + h);
+  }
+  const lines = (m: Map<string, number>): ProfileLine[] =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, h]) => ({ name, share: h / Math.max(total, 1) }));
+  return { byFunction: lines(byFunction), byFile: lines(byFile) };
+}
+
+if (process.argv[1]?.endsWith("profile-summary.ts") === true) {
+  const profile = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Profile;
+  const { byFunction, byFile } = summarize(profile, Number(process.argv[3] ?? 25));
+  const pct = (x: number): string => `${(x * 100).toFixed(1).padStart(5)}%`;
+  console.log("self time by function (busy samples only):");
+  for (const l of byFunction) console.log(`  ${pct(l.share)}  ${l.name}`);
+  console.log("self time by file:");
+  for (const l of byFile) console.log(`  ${pct(l.share)}  ${l.name}`);
+}

@@ -1,0 +1,254 @@
+/**
+ * `npm run bench`: every scenario of docs/performance.md in one run, a table on stdout and every figure in
+ * bench-results/<timestamp>.json. Measurements only, never pass/fail.
+ *
+ *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--no-components] [--no-floor]
+ *
+ * Per N: rig A = MariaDB store, no events: cold start, storm (CPU, lag, time-to-registered), MI list of the whole
+ * table, steady state over one expiry window. Rig B = db_text store, every event to RabbitMQ with confirms: cold
+ * start, storm with MI `list` of one record every 100 ms, events/s. Then the floor program against a fresh load
+ * registrar. Components: the older focused benches (engine ticks, store load, MI, events, SIP transactions),
+ * each run as its own process and its output kept verbatim.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { buildFloor, runFloor } from "./floor.js";
+import type { FloorFigures } from "./floor.js";
+import { startLoadRegistrar } from "./load-registrar.js";
+import { coldStart } from "./scenarios/cold-start.js";
+import type { ColdStartFigures } from "./scenarios/cold-start.js";
+import { eventsDuringStorm, openEventsQueue } from "./scenarios/events.js";
+import type { EventsFigures } from "./scenarios/events.js";
+import { listAll, listOneDuring } from "./scenarios/mi.js";
+import type { LatencyFigures, ListAllFigures } from "./scenarios/mi.js";
+import { startRig } from "./scenarios/rig.js";
+import { steadyState } from "./scenarios/steady-state.js";
+import type { SteadyFigures } from "./scenarios/steady-state.js";
+import { runStorm } from "./scenarios/storm.js";
+import type { StormFigures } from "./scenarios/storm.js";
+
+const { values } = parseArgs({
+  options: {
+    n: { type: "string", default: "10000,100000" },
+    expiry: { type: "string", default: "60" },
+    burst: { type: "boolean", default: false },
+    profile: { type: "string" },
+    "no-components": { type: "boolean", default: false },
+    "no-floor": { type: "boolean", default: false },
+    "floor-window": { type: "string", default: "1000" },
+    out: { type: "string" },
+  },
+});
+const SIZES = values.n.split(",").map((s) => Number(s.replace(/_/g, "")));
+const EXPIRY = Number(values.expiry);
+
+interface SizeResult {
+  n: number;
+  coldStart: ColdStartFigures[];
+  storm?: StormFigures;
+  stormWithEvents?: StormFigures;
+  listAll?: ListAllFigures;
+  listOneDuringStorm?: LatencyFigures;
+  steady?: SteadyFigures;
+  events?: EventsFigures;
+  floor?: FloorFigures;
+  errors: string[];
+}
+
+const log = (msg: string): void =>
+  void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+async function attempt<T>(what: string, errors: string[], fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    log(`FAILED ${msg}`);
+    errors.push(msg);
+    return undefined;
+  }
+}
+
+async function runSize(n: number): Promise<SizeResult> {
+  const res: SizeResult = { n, coldStart: [], errors: [] };
+  const profileDir = values.profile;
+  log(`N=${n}: rig A (MariaDB, storm, list, steady state)`);
+  await attempt("rig A", res.errors, async () => {
+    const rig = await startRig({
+      n,
+      store: "mariadb",
+      expiry: EXPIRY,
+      burst: values.burst,
+      ...(profileDir !== undefined && n === Math.max(...SIZES) && { cpuProfDir: profileDir }),
+    });
+    try {
+      res.coldStart.push(coldStart(rig));
+      res.storm = (await runStorm(rig)).figures;
+      log(`N=${n}: storm ${res.storm.wallS.toFixed(1)} s, ${res.storm.cpuPer1000S.toFixed(3)} CPU-s/1000`);
+      res.listAll = await listAll(rig);
+      res.steady = await steadyState(rig, EXPIRY);
+    } finally {
+      await rig.close();
+    }
+  });
+  log(`N=${n}: rig B (db_text, events to RabbitMQ, list of one during the storm)`);
+  await attempt("rig B", res.errors, async () => {
+    const queue = await openEventsQueue();
+    try {
+      const rig = await startRig({ n, store: "db_text", eventsQueue: queue.name, burst: values.burst });
+      try {
+        res.coldStart.push(coldStart(rig));
+        const poller = listOneDuring(rig, 100);
+        const storm = await runStorm(rig).finally(async () => {
+          res.listOneDuringStorm = await poller.stop();
+        });
+        res.stormWithEvents = storm.figures;
+        res.events = await eventsDuringStorm(rig, storm);
+      } finally {
+        await rig.close();
+      }
+    } finally {
+      await queue.close();
+    }
+  });
+  if (!values["no-floor"]) {
+    log(`N=${n}: floor`);
+    await attempt("floor", res.errors, async () => {
+      const registrar = await startLoadRegistrar();
+      try {
+        res.floor = await runFloor(await floorProgram, registrar.port, n, Number(values["floor-window"]), n);
+      } finally {
+        registrar.stop();
+      }
+    });
+  }
+  return res;
+}
+
+const floorProgram = buildFloor();
+
+/** The older focused benches, each in its own process; output kept verbatim. */
+const COMPONENTS: { name: string; file: string; args: string[]; gc?: boolean }[] = [
+  { name: "engine ticks", file: "engine.bench.ts", args: ["100000"], gc: true },
+  { name: "store load", file: "store-load.bench.ts", args: ["100000"], gc: true },
+  { name: "MI", file: "mi.bench.ts", args: ["100000", "5"] },
+  { name: "events", file: "events.bench.ts", args: ["100000"] },
+  { name: "SIP transactions", file: "transactions.bench.ts", args: ["10000"] },
+];
+
+async function runComponents(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const c of COMPONENTS) {
+    log(`component: ${c.name}`);
+    const file = fileURLToPath(new URL(`./${c.file}`, import.meta.url));
+    const argv = [...(c.gc === true ? ["--expose-gc"] : []), "--import", "tsx", file, ...c.args];
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, argv, { maxBuffer: 16 << 20, timeout: 900_000 });
+      out[c.name] = stdout.trim();
+    } catch (err) {
+      out[c.name] = `FAILED: ${(err as Error).message}`;
+    }
+    log(out[c.name]!.split("\n").join("\n    "));
+  }
+  return out;
+}
+
+const fmt = (v: number | undefined, digits = 0): string =>
+  v === undefined || Number.isNaN(v)
+    ? "–"
+    : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (v: number | undefined, target: number): string =>
+  v === undefined ? "–" : `${(v / target).toFixed(2)}×`;
+
+function table(results: SizeResult[]): string {
+  const rows: string[][] = [];
+  const add = (figure: string, target: string, pick: (r: SizeResult) => [string, string]): void => {
+    rows.push([figure, target, ...results.flatMap((r) => pick(r))]);
+  };
+  add("cold start MariaDB: load (startDaemon)", "< 2 s at 100k", (r) => {
+    const c = r.coldStart.find((x) => x.store === "mariadb");
+    return [`${fmt(c?.loadMs)} ms`, r.n === 100_000 ? ratio(c?.loadMs, 2000) : ""];
+  });
+  add("cold start db_text: load", "", (r) => [`${fmt(r.coldStart.find((x) => x.store === "db_text")?.loadMs)} ms`, ""]);
+  add("RSS after load / registrant", "≈ 1 KB at 1M", (r) => {
+    const c = r.coldStart[0];
+    return [`${fmt(c?.rssPerRegistrantBytes)} B`, ratio(c?.rssPerRegistrantBytes, 1024)];
+  });
+  add("storm: time to all registered", "", (r) => [`${fmt(r.storm?.wallS, 1)} s`, ""]);
+  add("storm: registrations/s", "", (r) => [fmt(r.storm?.regsPerS), ""]);
+  add("storm: CPU-s per 1,000 regs", "≤ 0.1", (r) => [fmt(r.storm?.cpuPer1000S, 3), ratio(r.storm?.cpuPer1000S, 0.1)]);
+  add("floor: CPU-s per 1,000 regs", "", (r) => [`${fmt(r.floor?.cpuPer1000S, 4)} (${r.floor?.program ?? "–"})`, ""]);
+  add("registrantd / floor", "≤ 3×", (r) => {
+    const v = r.storm && r.floor ? r.storm.cpuPer1000S / r.floor.cpuPer1000S : undefined;
+    return [v === undefined ? "–" : `${v.toFixed(1)}×`, v === undefined ? "–" : ratio(v, 3)];
+  });
+  add("storm: time-to-registered p50 / p99", "", (r) => [
+    `${fmt(r.storm?.ttrP50Ms)} / ${fmt(r.storm?.ttrP99Ms)} ms`,
+    "",
+  ]);
+  add("storm: event-loop lag p99", "< 50 ms", (r) => [`${fmt(r.storm?.lagP99Ms, 1)} ms`, ratio(r.storm?.lagP99Ms, 50)]);
+  add("storm: retransmissions / timeouts", "0 timeouts", (r) => [
+    `${fmt(r.storm?.retransmissions)} / ${fmt(r.storm?.timeouts)}`,
+    "",
+  ]);
+  add("storm: RSS / registrant", "", (r) => [`${fmt(r.storm?.rssPerRegistrantBytes)} B`, ""]);
+  add("load registrar CPU during storm", "not saturated", (r) => [
+    `${fmt(r.storm?.registrarCpuS, 1)} s / ${fmt(r.storm?.wallS, 1)} s`,
+    "",
+  ]);
+  add("MI list of all N", "< 1 s at 100k", (r) => [
+    `${fmt(r.listAll?.p50Ms)} ms`,
+    r.n === 100_000 ? ratio(r.listAll?.p50Ms, 1000) : "",
+  ]);
+  add("MI list of one during storm p99 / max", "< 100 ms", (r) => [
+    `${fmt(r.listOneDuringStorm?.p99Ms, 1)} / ${fmt(r.listOneDuringStorm?.maxMs, 1)} ms`,
+    ratio(r.listOneDuringStorm?.maxMs, 100),
+  ]);
+  add("steady: CPU-s per s (refreshes/s)", "", (r) => [
+    `${fmt(r.steady?.cpuPerS, 3)} (${fmt(r.steady?.refreshesPerS)})`,
+    "",
+  ]);
+  add("storm with events: lag p99", "< 50 ms", (r) => [
+    `${fmt(r.stormWithEvents?.lagP99Ms, 1)} ms`,
+    ratio(r.stormWithEvents?.lagP99Ms, 50),
+  ]);
+  add("events/s to RabbitMQ (confirms)", "≥ 10,000", (r) => [
+    `${fmt(r.events?.eventsPerS)} (${fmt(r.events?.published)} / ${fmt(r.events?.raised)})`,
+    r.events === undefined ? "–" : `${(10_000 / Math.max(r.events.eventsPerS, 1)).toFixed(2)}×`,
+  ]);
+  const header = ["figure", "target", ...results.flatMap((r) => [`N=${r.n.toLocaleString("en-US")}`, "ratio"])];
+  const lines = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
+  return lines.join("\n");
+}
+
+const started = new Date();
+const machine = {
+  node: process.version,
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+  memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+  loadavgAtStart: loadavg().map((x) => +x.toFixed(2)),
+};
+log(`machine: ${JSON.stringify(machine)}`);
+const results: SizeResult[] = [];
+for (const n of SIZES) results.push(await runSize(n));
+const components = values["no-components"] ? {} : await runComponents();
+const report = {
+  startedAt: started.toISOString(),
+  wallS: (Date.now() - started.getTime()) / 1000,
+  machine: { ...machine, loadavgAtEnd: loadavg().map((x) => +x.toFixed(2)) },
+  options: { sizes: SIZES, expiry: EXPIRY, burst: values.burst },
+  results,
+  components,
+};
+const out =
+  values.out ??
+  fileURLToPath(new URL(`../../bench-results/${started.toISOString().replace(/[:.]/g, "-")}.json`, import.meta.url));
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, JSON.stringify(report, null, 2));
+console.log(table(results));
+for (const r of results) for (const e of r.errors) console.log(`N=${r.n}: ${e}`);
+console.log(`\nfigures: ${out}`);

@@ -1,0 +1,159 @@
+/**
+ * registrantd under measurement, in its own process: `startDaemon()` (exactly what the bin runs) plus what only
+ * the process itself can see: its CPU and memory, an event-loop delay histogram, and per record the time from
+ * its first REGISTER (NOT_REGISTERED → REGISTERING) to REGISTERED. The bench forks it and talks over IPC; run it
+ * under `node --cpu-prof` for a profile of the storm.
+ *
+ *   fork("registrantd-probe.ts", [configJsonPath])  →  {ready, loadMs, ...}; then "stats" / "mark" / "stop"
+ */
+import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Config } from "../../../src/config/config.js";
+import { startDaemon } from "../../../src/daemon.js";
+import { silentLogger } from "../../../src/log.js";
+import { RegState } from "../../../src/registrant/state.js";
+
+export interface ProbeStats {
+  readonly cpuUserS: number;
+  readonly cpuSysS: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly records: number;
+  readonly registered: number;
+  /** REGISTERED transitions so far (first registrations and refreshes) */
+  readonly registeredTransitions: number;
+  readonly failures: number;
+  /** wall ms of the first REGISTER and of the last REGISTERED since the last `mark` */
+  readonly firstSendAtMs: number | undefined;
+  readonly lastRegisteredAtMs: number | undefined;
+  /** first REGISTER → REGISTERED, ms, of the records registered since the last `mark` (`final` stats only) */
+  readonly ttrP50Ms: number | undefined;
+  readonly ttrP99Ms: number | undefined;
+  /** event-loop delay since the last `mark`, ms */
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  readonly eventsRaised: number;
+  readonly eventsPublished: number;
+  readonly eventsDropped: number;
+  readonly sip: { readonly retransmissions: number; readonly timeouts: number; readonly inFlight: number };
+}
+
+export interface ProbeReady {
+  readonly ready: true;
+  /** startDaemon() wall time: store load + row checks + sockets */
+  readonly loadMs: number;
+  readonly records: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly miPort: number | undefined;
+}
+
+const config = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Config;
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+
+let registered = 0;
+let registeredTransitions = 0;
+let failures = 0;
+let firstSendAtMs: number | undefined;
+let lastRegisteredAtMs: number | undefined;
+/** record id → wall ms of its pending first REGISTER */
+const sentAt = new Map<number, number>();
+let ttr: number[] = [];
+
+const t0 = performance.now();
+const daemon = await startDaemon(config, silentLogger);
+const loadMs = performance.now() - t0;
+let records = 0;
+for (const _ of daemon.service.list()) records++;
+
+const FAILED: ReadonlySet<number> = new Set([
+  RegState.REGISTER_TIMEOUT_STATE,
+  RegState.INTERNAL_ERROR_STATE,
+  RegState.WRONG_CREDENTIALS_STATE,
+  RegState.REGISTRAR_ERROR_STATE,
+]);
+
+daemon.service.onStateChange((c) => {
+  if (c.to === RegState.REGISTERING_STATE && c.from !== RegState.REGISTERING_STATE) {
+    if (!sentAt.has(c.recordId)) sentAt.set(c.recordId, c.atMs);
+    firstSendAtMs ??= c.atMs;
+  }
+  if (c.to === RegState.REGISTERED_STATE) {
+    registeredTransitions++;
+    lastRegisteredAtMs = c.atMs;
+    if (c.from !== RegState.REGISTERED_STATE) registered++;
+    const at = sentAt.get(c.recordId);
+    if (at !== undefined) {
+      ttr.push(c.atMs - at);
+      sentAt.delete(c.recordId);
+    }
+  } else if (c.from === RegState.REGISTERED_STATE) registered--;
+  if (FAILED.has(c.to)) failures++;
+});
+
+function pct(sorted: number[], p: number): number | undefined {
+  return sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+/** `withLatencies`: sort the time-to-registered samples (costly at 1M: only for the final figures). */
+function stats(withLatencies = false): ProbeStats {
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  const ev = daemon.events.counters();
+  const sip = daemon.sip.stats();
+  const arr = withLatencies ? Array.from(Float64Array.from(ttr).sort()) : [];
+  return {
+    cpuUserS: cpu.user / 1e6,
+    cpuSysS: cpu.system / 1e6,
+    rssBytes: mem.rss,
+    heapUsedBytes: mem.heapUsed,
+    records,
+    registered,
+    registeredTransitions,
+    failures,
+    firstSendAtMs,
+    lastRegisteredAtMs,
+    ttrP50Ms: pct(arr, 50),
+    ttrP99Ms: pct(arr, 99),
+    lagP50Ms: lag.percentile(50) / 1e6,
+    lagP99Ms: lag.percentile(99) / 1e6,
+    lagMaxMs: lag.max / 1e6,
+    eventsRaised: ev.raised,
+    eventsPublished: ev.rabbitmq.reduce((n, s) => n + s.counters.published, 0),
+    eventsDropped: ev.dropped,
+    sip: { retransmissions: sip.retransmissions, timeouts: sip.timeouts, inFlight: sip.inFlight },
+  };
+}
+
+process.on("message", (m: string) => {
+  if (m === "stats") process.send?.({ stats: stats() });
+  else if (m === "final") process.send?.({ stats: stats(true) });
+  else if (m === "mark") {
+    lag.reset();
+    ttr = [];
+    firstSendAtMs = undefined;
+    lastRegisteredAtMs = undefined;
+    process.send?.({ stats: stats() });
+  } else if (m === "stop") {
+    void daemon.stop({ unregister: false }).finally(() => {
+      process.send?.({ stopped: true });
+      // give the IPC message time to leave, then exit so --cpu-prof writes its profile
+      setTimeout(() => process.exit(0), 50);
+    });
+  }
+});
+process.on("disconnect", () => process.exit(0));
+
+const mem = process.memoryUsage();
+lag.reset();
+const ready: ProbeReady = {
+  ready: true,
+  loadMs,
+  records,
+  rssBytes: mem.rss,
+  heapUsedBytes: mem.heapUsed,
+  miPort: daemon.miHttp?.address().port,
+};
+process.send?.(ready);

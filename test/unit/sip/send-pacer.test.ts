@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ManualClock } from "../../../src/clock.js";
+import type { RegisterRequest, SendOutcome } from "../../../src/sip/sip-client.js";
+import { SendPacer } from "../../../src/sip/send-pacer.js";
+import type { SendPacerOptions } from "../../../src/sip/send-pacer.js";
+import { FakeTimers } from "../../support/engine-harness.js";
+import { FakeSipClient, flush, FAKE_DESTINATION, response } from "../../support/fake-sip-client.js";
+
+function req(i: number, registrar = "sip:registrar.test", proxy?: string): RegisterRequest {
+  return {
+    requestUri: registrar,
+    ...(proxy !== undefined && { proxy }),
+    to: `sip:u${i}@example.test`,
+    from: `sip:u${i}@example.test`,
+    fromTag: `t${i}`,
+    callId: `c${i}`,
+    cseq: 1,
+    contact: { uri: `sip:u${i}@192.0.2.1`, params: "", expiresSec: 3600 },
+  };
+}
+
+const OK: SendOutcome = { kind: "response", response: response(200), destination: FAKE_DESTINATION };
+
+function setup(options: Partial<SendPacerOptions>) {
+  const clock = new ManualClock(1_700_000_000_000, 0);
+  const timers = new FakeTimers(clock);
+  const inner = Object.assign(new FakeSipClient(), { hasSocket: (s: string) => s === "udp:127.0.0.1:5060" });
+  const pacer = new SendPacer(inner, { maxInFlight: 0, rate: 0, ratePerRegistrar: 0, ...options }, clock, timers);
+  return { clock, timers, inner, pacer };
+}
+
+describe("SendPacer", () => {
+  it("passes everything straight through with every limit off", async () => {
+    const { inner, pacer } = setup({});
+    const outcomes = Array.from({ length: 100 }, (_, i) => pacer.send(req(i)));
+    assert.equal(inner.sent.length, 100);
+    for (const s of inner.sent) s.resolve(OK);
+    assert.deepEqual(await Promise.all(outcomes), Array(100).fill(OK));
+    assert.deepEqual(pacer.stats(), { inFlight: 0, queued: 0, paced: 0 });
+    assert.equal(pacer.hasSocket("udp:127.0.0.1:5060"), true);
+  });
+
+  it("caps the transactions in flight and starts the queued ones in order as answers come", async () => {
+    const { inner, pacer } = setup({ maxInFlight: 3 });
+    const outcomes = Array.from({ length: 10 }, (_, i) => pacer.send(req(i)));
+    assert.equal(inner.sent.length, 3);
+    assert.deepEqual(pacer.stats(), { inFlight: 3, queued: 7, paced: 7 });
+    for (let answered = 0; answered < 10; answered++) {
+      inner.sent[answered]!.resolve(OK);
+      await flush();
+      assert.ok(inner.sent.length - (answered + 1) <= 3, "never more than 3 in flight");
+    }
+    assert.deepEqual(
+      inner.sent.map((s) => s.request.callId),
+      Array.from({ length: 10 }, (_, i) => `c${i}`),
+    );
+    assert.equal((await Promise.all(outcomes)).length, 10);
+    assert.equal(pacer.stats().inFlight, 0);
+  });
+
+  it("keeps the overall rate: 100/s sends 100 per second on fake time, never ahead", async () => {
+    const { inner, pacer, timers } = setup({ rate: 100 });
+    for (let i = 0; i < 300; i++) void pacer.send(req(i, `sip:r${i % 7}.test`));
+    const burst = inner.sent.length;
+    assert.ok(burst >= 1 && burst <= 2, `initial burst ${burst}`);
+    await timers.advance(1000);
+    assert.ok(inner.sent.length >= 100 && inner.sent.length <= 102, `after 1 s: ${inner.sent.length}`);
+    await timers.advance(1000);
+    assert.ok(inner.sent.length >= 200 && inner.sent.length <= 202, `after 2 s: ${inner.sent.length}`);
+    await timers.advance(1500);
+    assert.equal(inner.sent.length, 300);
+    assert.equal(timers.count, 0, "no timer left once the queue is empty");
+  });
+
+  it("limits each next hop on its own, next hops taking turns, the proxy being the next hop", async () => {
+    const { inner, pacer, timers } = setup({ ratePerRegistrar: 10 });
+    for (let i = 0; i < 30; i++) void pacer.send(req(i, "sip:slow.test"));
+    for (let i = 30; i < 40; i++) void pacer.send(req(i, "sip:a.test", "sip:proxy.test"));
+    for (let i = 40; i < 50; i++) void pacer.send(req(i, "sip:b.test", "sip:proxy.test"));
+    await timers.advance(1000);
+    const perHop = (pred: (r: RegisterRequest) => boolean) => inner.sent.filter((s) => pred(s.request)).length;
+    const slow = perHop((r) => r.requestUri === "sip:slow.test");
+    const viaProxy = perHop((r) => r.proxy === "sip:proxy.test");
+    assert.ok(slow >= 10 && slow <= 11, `slow registrar after 1 s: ${slow}`);
+    assert.ok(viaProxy >= 10 && viaProxy <= 11, `through the proxy after 1 s: ${viaProxy}`);
+    await timers.advance(2500);
+    assert.equal(inner.sent.length, 50);
+  });
+
+  it("a request's transaction starts only when it leaves the queue (waiting is not a timeout)", async () => {
+    const { inner, pacer, timers } = setup({ maxInFlight: 1, rate: 1000 });
+    const first = pacer.send(req(1));
+    const second = pacer.send(req(2));
+    await timers.advance(60_000);
+    assert.equal(inner.sent.length, 1, "the second waits while the first is in flight, however long");
+    inner.sent[0]!.resolve({ kind: "timeout" });
+    assert.deepEqual(await first, { kind: "timeout" });
+    await flush();
+    assert.equal(inner.sent.length, 2);
+    inner.sent[1]!.resolve(OK);
+    assert.deepEqual(await second, OK);
+  });
+
+  it("close() answers the waiting requests with a transport error and cancels its timer", async () => {
+    const { inner, pacer, timers } = setup({ rate: 10 });
+    const outcomes = Array.from({ length: 5 }, (_, i) => pacer.send(req(i)));
+    assert.equal(inner.sent.length, 1);
+    pacer.close();
+    assert.equal(timers.count, 0);
+    const results = await Promise.all(outcomes.slice(1));
+    for (const r of results) assert.equal(r.kind, "transport-error");
+    assert.equal(pacer.stats().queued, 0);
+  });
+
+  it("refuses negative or non-finite limits", () => {
+    assert.throws(() => setup({ rate: -1 }), RangeError);
+    assert.throws(() => setup({ maxInFlight: Number.NaN }), RangeError);
+  });
+});
