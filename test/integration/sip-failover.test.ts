@@ -1,22 +1,16 @@
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { headerValue } from "../../src/sip/message.js";
 import type { RegisterRequest } from "../../src/sip/sip-client.js";
 import { SipStack } from "../../src/sip/sip-stack.js";
 import { DnsClient } from "../../src/sip/transport/dns-client.js";
 import { TestDnsServer } from "../support/dns-server.js";
-import { SippServer } from "../support/sipp.js";
+import { startSipp } from "../support/sipp.js";
+import type { SippOptions, SippServer } from "../support/sipp.js";
+import { cleanupsAfterAll } from "../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
-
-async function sipp(opts: Parameters<typeof SippServer.start>[0]): Promise<SippServer> {
-  const s = await SippServer.start(opts);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const cleanups = cleanupsAfterAll();
+const sipp = (opts: SippOptions): Promise<SippServer> => startSipp(opts, cleanups);
 
 function register(domain: string, cseq: number): RegisterRequest {
   return {

@@ -1,4 +1,4 @@
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
@@ -10,19 +10,13 @@ import type { RegisterRequest, SendOutcome } from "../../src/sip/sip-client.js";
 import { SipStack } from "../../src/sip/sip-stack.js";
 import type { SipStackOptions, WireEvent } from "../../src/sip/sip-stack.js";
 import type { SipTimers } from "../../src/sip/transaction/timers.js";
-import { SippServer } from "../support/sipp.js";
+import { startSipp } from "../support/sipp.js";
+import type { SippOptions, SippServer } from "../support/sipp.js";
 import { until } from "../support/until.js";
+import { cleanupsAfterAll } from "../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
-
-async function sipp(opts: Parameters<typeof SippServer.start>[0]): Promise<SippServer> {
-  const s = await SippServer.start(opts);
-  cleanups.push(() => s.stop());
-  return s;
-}
+const cleanups = cleanupsAfterAll();
+const sipp = (opts: SippOptions): Promise<SippServer> => startSipp(opts, cleanups);
 
 interface Harness {
   readonly stack: SipStack;

@@ -1,4 +1,4 @@
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
@@ -8,11 +8,9 @@ import type { RegisterRequest } from "../../src/sip/sip-client.js";
 import { SipStack } from "../../src/sip/sip-stack.js";
 import { freePort } from "../support/ports.js";
 import { until } from "../support/until.js";
+import { cleanupsAfterAll } from "../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupsAfterAll();
 
 interface RawRegistrar {
   readonly port: number;

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./ports.js";
+import type { Cleanup } from "./cleanups.js";
 import { killGroup, spawnGroup } from "./process-group.js";
 import { until } from "./until.js";
 
@@ -121,4 +122,11 @@ export class SippServer {
     await killGroup(this.child, this.exited);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Starts a sipp UAS whose `stop()` runs with the test file's `cleanups`. */
+export async function startSipp(opts: SippOptions, cleanups: Cleanup[]): Promise<SippServer> {
+  const s = await SippServer.start(opts);
+  cleanups.push(() => s.stop());
+  return s;
 }
