@@ -3,12 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
 import { ConfigError, StoreVersionError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { openStore } from "../../src/store/open-store.js";
+import { captureLogger } from "../support/store-fixtures.js";
 
 const HEADER =
   "id(int,auto) registrar(string) proxy(string,null) aor(string) third_party_registrant(string,null) username(string,null) password(string,null) binding_URI(string) binding_params(string,null) expiry(int,null) forced_socket(string,null) cluster_shtag(string,null) state(int)";
@@ -22,25 +21,6 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), "registrantd-dbtext-"));
   dirs.push(d);
   return d;
-}
-
-function captureLogger(): { log: pino.Logger; lines: () => Record<string, unknown>[] } {
-  const out: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      out.push(chunk.toString());
-      cb();
-    },
-  });
-  return {
-    log: pino({ level: "debug" }, sink),
-    lines: () =>
-      out
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
 }
 
 async function existingDb(rows: string[], version = "registrant:3"): Promise<string> {

@@ -9,6 +9,7 @@ import type { RegistrantStore } from "../../src/store/store.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
 import { freePort } from "../support/ports.js";
+import { CUSTOM_NAMES, createRegistrantTable } from "../support/store-fixtures.js";
 
 const dbs: TestDatabase[] = [];
 const stores: RegistrantStore[] = [];
@@ -141,31 +142,9 @@ describe("MariaDB version row", () => {
 });
 
 describe("MariaDB custom table and column names", () => {
-  const names = {
-    table_name: "sip_regs",
-    registrar_column: "reg_uri",
-    proxy_column: "outbound",
-    aor_column: "to_uri",
-    third_party_registrant_column: "from_uri",
-    username_column: "auth_user",
-    password_column: "auth_pass",
-    binding_URI_column: "contact",
-    binding_params_column: "contact_params",
-    expiry_column: "expires",
-    forced_socket_column: "sock",
-    cluster_shtag_column: "shtag",
-    state_column: "disabled",
-  };
-
   async function customDb(): Promise<TestDatabase> {
     const db = await freshDb();
-    await db.query(`CREATE TABLE sip_regs (
-      id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
-      reg_uri CHAR(255) NOT NULL DEFAULT '', outbound CHAR(255), to_uri CHAR(255) NOT NULL DEFAULT '',
-      from_uri CHAR(255), auth_user CHAR(64), auth_pass CHAR(64), contact CHAR(255) NOT NULL DEFAULT '',
-      contact_params CHAR(255), expires INT UNSIGNED, sock CHAR(64), shtag CHAR(64), disabled INT NOT NULL DEFAULT 0
-    )`);
-    await db.query("INSERT INTO version (table_name, table_version) VALUES ('sip_regs', 3)");
+    await createRegistrantTable(db, { ...DEFAULT_CONFIG, ...CUSTOM_NAMES });
     await db.insert(
       { reg_uri: "sip:r.example.com", to_uri: "sip:c@example.com", contact: "sip:c@10.0.0.1", expires: 600 },
       "sip_regs",
@@ -175,7 +154,7 @@ describe("MariaDB custom table and column names", () => {
 
   test("loads and writes back through the configured names", async () => {
     const db = await customDb();
-    const store = await open({ ...DEFAULT_CONFIG, ...names, db_url: db.url });
+    const store = await open({ ...DEFAULT_CONFIG, ...CUSTOM_NAMES, db_url: db.url });
     const rows = await store.loadAll();
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.aor, "sip:c@example.com");
@@ -190,7 +169,7 @@ describe("MariaDB custom table and column names", () => {
   test("a configured column the table lacks is a ConfigError naming the modparam", async () => {
     const db = await customDb();
     await assert.rejects(
-      openStore({ ...DEFAULT_CONFIG, ...names, expiry_column: "expiry_sec", db_url: db.url }, silentLogger),
+      openStore({ ...DEFAULT_CONFIG, ...CUSTOM_NAMES, expiry_column: "expiry_sec", db_url: db.url }, silentLogger),
       (err: unknown) =>
         err instanceof ConfigError && err.message === "table 'sip_regs' has no column expiry_sec (expiry_column)",
     );

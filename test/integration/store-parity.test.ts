@@ -1,10 +1,8 @@
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
 import type { Config } from "../../src/config/config.js";
 import { silentLogger } from "../../src/log.js";
@@ -17,6 +15,8 @@ import { openStore } from "../../src/store/open-store.js";
 import type { RegistrantStore } from "../../src/store/store.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
+import { cleanupsAfterAll } from "../support/cleanups.js";
+import { CUSTOM_NAMES, captureLogger, createRegistrantTable } from "../support/store-fixtures.js";
 
 const R = "sip:registrar.example.com";
 type Fields = Partial<Omit<RegistrantRow, "id">>;
@@ -82,22 +82,6 @@ const EXPECTED_ERRORS: readonly [number, RowColumn, string][] = [
   [20, "cluster_shtag", "Invalid cluster id <x> for sharing tag <vip>"],
 ];
 
-const CUSTOM_NAMES = {
-  table_name: "sip_regs",
-  registrar_column: "reg_uri",
-  proxy_column: "outbound",
-  aor_column: "to_uri",
-  third_party_registrant_column: "from_uri",
-  username_column: "auth_user",
-  password_column: "auth_pass",
-  binding_URI_column: "contact",
-  binding_params_column: "contact_params",
-  expiry_column: "expires",
-  forced_socket_column: "sock",
-  cluster_shtag_column: "shtag",
-  state_column: "disabled",
-} as const;
-
 const ctx = (config: Config): RowCheckContext => ({
   timerInterval: config.timer_interval,
   defaultExpires: config.default_expires,
@@ -105,28 +89,14 @@ const ctx = (config: Config): RowCheckContext => ({
   columnName: columnLabeler(config),
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupsAfterAll();
 
 async function mariadbStore(config: Config): Promise<RegistrantStore> {
   const db: TestDatabase = await createTestDatabase();
   cleanups.push(() => db.drop());
   const col = (c: RowColumn): string => config[`${c}_column`];
-  if (config.table_name !== "registrant") {
-    // OpenSIPS's DDL with the configured names
-    await db.query(`CREATE TABLE ${config.table_name} (
-      id INT(10) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL,
-      ${col("registrar")} CHAR(255) DEFAULT '' NOT NULL, ${col("proxy")} CHAR(255) DEFAULT NULL,
-      ${col("aor")} CHAR(255) DEFAULT '' NOT NULL, ${col("third_party_registrant")} CHAR(255) DEFAULT NULL,
-      ${col("username")} CHAR(64) DEFAULT NULL, ${col("password")} CHAR(64) DEFAULT NULL,
-      ${col("binding_URI")} CHAR(255) DEFAULT '' NOT NULL, ${col("binding_params")} CHAR(64) DEFAULT NULL,
-      ${col("expiry")} INT(1) UNSIGNED DEFAULT NULL, ${col("forced_socket")} CHAR(64) DEFAULT NULL,
-      ${col("cluster_shtag")} CHAR(64) DEFAULT NULL, ${col("state")} INT DEFAULT 0 NOT NULL
-    ) ENGINE=InnoDB`);
-    await db.query("INSERT INTO version (table_name, table_version) VALUES (?, 3)", [config.table_name]);
-  }
+  // OpenSIPS's DDL with the configured names
+  if (config.table_name !== "registrant") await createRegistrantTable(db, config);
   // InnoDB returns rows in primary-key order: the ids ascend so both back-ends list them alike
   for (const [id, f] of RECORDS) {
     const row = Object.fromEntries(Object.entries(f).map(([k, v]) => [col(k as RowColumn), v]));
@@ -153,27 +123,6 @@ async function dbtextStore(config: Config): Promise<RegistrantStore> {
   return store;
 }
 
-function captureLogger(): { log: pino.Logger; messages: () => string[] } {
-  const out: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      out.push(chunk.toString());
-      cb();
-    },
-  });
-  return {
-    log: pino({ level: "info" }, sink),
-    messages: () =>
-      out
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { level: number; msg: string })
-        .filter((l) => l.level === 50)
-        .map((l) => l.msg),
-  };
-}
-
 for (const [label, config] of [
   ["default names", DEFAULT_CONFIG],
   ["custom table and column names", { ...DEFAULT_CONFIG, ...CUSTOM_NAMES }],
@@ -185,7 +134,7 @@ for (const [label, config] of [
     const fromText = await dbtext.loadAll();
     assert.deepEqual(fromText, fromDb, "raw rows equal");
 
-    const a = captureLogger();
+    const a = captureLogger("info");
     const db = checkRows(fromDb, ctx(config), a.log);
     const b = checkRows(fromText, ctx(config));
     assert.deepEqual(b.specs, db.specs);
@@ -219,7 +168,13 @@ for (const [label, config] of [
       b.errors.map((e) => e.message),
       expected,
     );
-    assert.deepEqual(a.messages(), expected);
+    assert.deepEqual(
+      a
+        .lines()
+        .filter((l) => l["level"] === 50)
+        .map((l) => l["msg"]),
+      expected,
+    );
 
     // writeState round trip on both
     const coords = { aor: "sip:dave@example.com", contact: "sip:dave@192.0.2.13", registrar: R };
