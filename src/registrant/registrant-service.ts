@@ -105,8 +105,11 @@ export class RegistrantService implements RegistrantOperations {
       log: deps.log,
       gateOpen: (rec) => this.gateOpen(rec),
       visit: (rec) => {
-        // a record waiting for its slot in a spread tick may have been replaced or removed since
-        if (this.table.getById(rec.id) === rec) this.machine.tick(rec);
+        // a record waiting for its slot in a spread tick may have been replaced or removed since, or its sharing
+        // tag may have gone backup: the gate is checked again at the moment of sending
+        if (this.table.getById(rec.id) !== rec) return;
+        if (this.gateOpen(rec)) this.machine.tick(rec);
+        else this.table.schedule(rec, nextCheckSec(rec, deps.options.timerIntervalSec));
       },
       onClockJump: (driftSec) => {
         for (const rec of [...this.table.all(), ...this.detached.values()]) this.machine.shiftTimes(rec, driftSec);
