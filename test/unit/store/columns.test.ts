@@ -2,22 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkTableVersion, columnLabeler, columnRefs, missingColumns } from "../../../src/store/columns.js";
 import { StoreVersionError } from "../../../src/errors.js";
-import type { ColumnNames } from "../../../src/config/config.js";
-
-const DEFAULT_NAMES: ColumnNames = {
-  registrar_column: "registrar",
-  proxy_column: "proxy",
-  aor_column: "aor",
-  third_party_registrant_column: "third_party_registrant",
-  username_column: "username",
-  password_column: "password",
-  binding_URI_column: "binding_URI",
-  binding_params_column: "binding_params",
-  expiry_column: "expiry",
-  forced_socket_column: "forced_socket",
-  cluster_shtag_column: "cluster_shtag",
-  state_column: "state",
-};
+import { DEFAULT_CONFIG } from "../../../src/config/defaults.js";
 
 function versionError(table: string, versions: unknown[]): string {
   try {
@@ -42,7 +27,7 @@ test("version check uses OpenSIPS's messages", () => {
 });
 
 test("column refs follow the modparams; missing ones name the modparam", () => {
-  const names = { ...DEFAULT_NAMES, binding_URI_column: "contact", state_column: "enabled_flag" };
+  const names = { ...DEFAULT_CONFIG, binding_URI_column: "contact", state_column: "enabled_flag" };
   const refs = columnRefs(names);
   assert.equal(refs.length, 12);
   assert.deepEqual(refs[6], { column: "binding_URI", name: "contact", modparam: "binding_URI_column" });
