@@ -135,6 +135,14 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     if (cluster !== undefined) {
       closers.push(() => cluster.stop());
       mi.register(clustererCommands(cluster));
+      cluster.onChange((c) =>
+        events.raise("E_CLUSTERER_SHARING_TAG_CHANGED", {
+          name: c.tag,
+          cluster: c.clusterId,
+          state: c.active ? "active" : "backup",
+          reason: c.reason,
+        }),
+      );
     }
 
     let miHttp: MiHttpServer | undefined;

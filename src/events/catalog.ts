@@ -22,6 +22,18 @@ export const REGISTRANT_EVENTS = [
 
 export type RegistrantEventName = (typeof REGISTRANT_EVENTS)[number];
 
+/** Events of other OpenSIPS modules that registrantd also raises (through `Events.raise`). */
+export const OTHER_EVENTS = [
+  /** clusterer (reference mi-and-events §7.5): params name, cluster, state, reason */
+  "E_CLUSTERER_SHARING_TAG_CHANGED",
+] as const;
+
+export type PublishedEventName = RegistrantEventName | (typeof OTHER_EVENTS)[number];
+
+export function isPublishedEvent(name: string): name is PublishedEventName {
+  return isRegistrantEvent(name) || (OTHER_EVENTS as readonly string[]).includes(name);
+}
+
 const FIRST_EVENT_ID = 6;
 
 export function eventId(name: RegistrantEventName): number {

@@ -8,7 +8,7 @@ import type { StateChange } from "../registrant/state-change.js";
 import type { Statistics } from "../statistics.js";
 import { EventBus } from "./bus.js";
 import { buildEvent } from "./catalog.js";
-import type { RegistrantEvent } from "./catalog.js";
+import type { PublishedEventName, RegistrantEvent } from "./catalog.js";
 import type { BackoffOptions, RabbitmqSinkCounters } from "./rabbitmq-sink.js";
 import { Subscriptions } from "./subscriptions.js";
 import type { SubscribeResult } from "./subscriptions.js";
@@ -56,6 +56,8 @@ export interface EventsCounters {
 export interface Events {
   /** hand every engine StateChange here; never throws, never blocks */
   onStateChange(change: StateChange): void;
+  /** raise another module's event (OTHER_EVENTS) to its EVI subscribers; params in OpenSIPS's order */
+  raise(name: PublishedEventName, params: Readonly<Record<string, string | number>>): void;
   /** every raised event, for in-process observers (tests, metrics) */
   onEvent(listener: (ev: RegistrantEvent) => void): () => void;
   subscribe(event: string, socket: string): SubscribeResult;
@@ -131,6 +133,10 @@ export async function startEvents(config: EventsConfig, deps: EventsDeps): Promi
       if (ev === undefined) return;
       raised++;
       bus.emit(ev);
+    },
+    raise(name, params) {
+      raised++;
+      subs.dispatch({ name, body: JSON.stringify({ jsonrpc: "2.0", method: name, params }) });
     },
     onEvent: (listener) => bus.on(listener),
     subscribe: (event, socket) => subs.subscribe(event, socket),

@@ -1,7 +1,7 @@
 import type { TlsSocketOptions } from "../config/config.js";
 import type { Logger } from "../log.js";
-import { isRegistrantEvent } from "./catalog.js";
-import type { RegistrantEvent, RegistrantEventName } from "./catalog.js";
+import { isPublishedEvent } from "./catalog.js";
+import type { PublishedEventName, RegistrantEvent } from "./catalog.js";
 import { RabbitmqSink } from "./rabbitmq-sink.js";
 import type { BackoffOptions, RabbitmqSinkCounters } from "./rabbitmq-sink.js";
 import { connectionKey, isRabbitmqSocket, parseRabbitmqSocket } from "./rabbitmq-socket.js";
@@ -9,7 +9,7 @@ import type { RabbitmqTarget } from "./rabbitmq-socket.js";
 
 /** One `subscribe_event` / `event_subscribe`: an event and where it goes. */
 export interface Subscriber {
-  readonly event: RegistrantEventName;
+  readonly event: PublishedEventName;
   readonly target: RabbitmqTarget;
   /** the transport's own socket text, as `subscribers_list` prints it */
   readonly printed: string;
@@ -43,7 +43,7 @@ function sameTarget(a: RabbitmqTarget, b: RabbitmqTarget): boolean {
  */
 export class Subscriptions {
   /** per event, newest subscription first (OpenSIPS delivers and lists in that order) */
-  private readonly byEvent = new Map<RegistrantEventName, Subscriber[]>();
+  private readonly byEvent = new Map<PublishedEventName, Subscriber[]>();
   private readonly sinks = new Map<string, RabbitmqSink>();
   private closed = false;
 
@@ -51,7 +51,7 @@ export class Subscriptions {
 
   subscribe(event: string, socket: string): SubscribeResult {
     if (this.closed) return { ok: false, error: "shutting down" };
-    if (!isRegistrantEvent(event)) return { ok: false, error: `unknown event '${event}'` };
+    if (!isPublishedEvent(event)) return { ok: false, error: `unknown event '${event}'` };
     if (!isRabbitmqSocket(socket))
       return { ok: false, error: `unsupported transport in '${socket.split(":")[0] ?? ""}'` };
     const parsed = parseRabbitmqSocket(socket);
@@ -69,18 +69,18 @@ export class Subscriptions {
   }
 
   /** a subscriber of `event` whose socket is `socket`, given in any notation that parses to the same target */
-  find(event: RegistrantEventName, socket: string): Subscriber | undefined {
+  find(event: PublishedEventName, socket: string): Subscriber | undefined {
     const parsed = parseRabbitmqSocket(socket);
     return this.subscribers(event).find((s) =>
       parsed.ok ? sameTarget(s.target, parsed.target) : s.printed === socket,
     );
   }
 
-  subscribers(event: RegistrantEventName): readonly Subscriber[] {
+  subscribers(event: PublishedEventName): readonly Subscriber[] {
     return this.byEvent.get(event) ?? [];
   }
 
-  dispatch(ev: RegistrantEvent): void {
+  dispatch(ev: Pick<RegistrantEvent, "body"> & { readonly name: PublishedEventName }): void {
     const list = this.byEvent.get(ev.name);
     if (list === undefined) return;
     const body = Buffer.from(ev.body, "utf8");
