@@ -1,5 +1,6 @@
 import type { ColumnNames } from "../config/config.js";
 import { StoreVersionError } from "../errors.js";
+import type { RegistrantRow } from "../registrant/record-spec.js";
 import type { RowColumn } from "../registrant/row-check.js";
 
 export type { RowColumn };
@@ -19,6 +20,32 @@ export const ROW_COLUMNS = [
   "cluster_shtag",
   "state",
 ] as const satisfies readonly RowColumn[];
+
+/**
+ * A raw row from one store's readers: `expiry` and `state` are numeric columns (kept as the store gives them, for
+ * the load checks to judge), the others text. Both stores build their rows here so they type them alike.
+ */
+export function registrantRow(
+  id: string,
+  text: (column: RowColumn) => string | null,
+  numeric: (column: RowColumn) => number | string | null,
+): RegistrantRow {
+  return {
+    id,
+    registrar: text("registrar"),
+    proxy: text("proxy"),
+    aor: text("aor"),
+    third_party_registrant: text("third_party_registrant"),
+    username: text("username"),
+    password: text("password"),
+    binding_URI: text("binding_URI"),
+    binding_params: text("binding_params"),
+    expiry: numeric("expiry"),
+    forced_socket: text("forced_socket"),
+    cluster_shtag: text("cluster_shtag"),
+    state: numeric("state"),
+  };
+}
 
 /** `uac_registrant`'s REG_TABLE_VERSION: the only `version` value it accepts (reference §1.1). */
 export const REGISTRANT_TABLE_VERSION = 3;

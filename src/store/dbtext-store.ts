@@ -7,7 +7,14 @@ import { ConfigError, StoreUnavailableError, StoreVersionError } from "../errors
 import type { Logger } from "../log.js";
 import type { Coords } from "../registrant/coords.js";
 import type { RegistrantRow } from "../registrant/record-spec.js";
-import { checkTableVersion, columnRefs, ID_COLUMN, missingColumns, REGISTRANT_TABLE_VERSION } from "./columns.js";
+import {
+  checkTableVersion,
+  columnRefs,
+  ID_COLUMN,
+  missingColumns,
+  registrantRow,
+  REGISTRANT_TABLE_VERSION,
+} from "./columns.js";
 import type { ColumnRef, RowColumn } from "./columns.js";
 import { encodeValue, fileLines, formatHeader, parseHeader, parseRow } from "./dbtext-table.js";
 import type { DbtextColumn, DbtextValue } from "./dbtext-table.js";
@@ -158,21 +165,7 @@ export class DbtextStore implements RegistrantStore {
     const t = (c: RowColumn): string | null => asText(values[layout.index[c]]);
     const num = (c: RowColumn): number | string | null => values[layout.index[c]] ?? null;
     const id = layout.idIndex >= 0 ? asText(values[layout.idIndex]) : null;
-    return {
-      id: id ?? `line ${lineNo}`,
-      registrar: t("registrar"),
-      proxy: t("proxy"),
-      aor: t("aor"),
-      third_party_registrant: t("third_party_registrant"),
-      username: t("username"),
-      password: t("password"),
-      binding_URI: t("binding_URI"),
-      binding_params: t("binding_params"),
-      expiry: num("expiry"),
-      forced_socket: t("forced_socket"),
-      cluster_shtag: t("cluster_shtag"),
-      state: num("state"),
-    };
+    return registrantRow(id ?? `line ${lineNo}`, t, num);
   }
 
   #layout(columns: readonly DbtextColumn[]): Layout {

@@ -5,8 +5,8 @@ import { ConfigError, StoreUnavailableError, StoreVersionError } from "../errors
 import type { Logger } from "../log.js";
 import type { Coords } from "../registrant/coords.js";
 import type { RegistrantRow } from "../registrant/record-spec.js";
-import { checkTableVersion, columnRefs, ID_COLUMN, missingColumns } from "./columns.js";
-import type { ColumnRef } from "./columns.js";
+import { checkTableVersion, columnRefs, ID_COLUMN, missingColumns, registrantRow, ROW_COLUMNS } from "./columns.js";
+import type { ColumnRef, RowColumn } from "./columns.js";
 import type { MysqlUrl } from "./db-url.js";
 import type { RegistrantStore } from "./store.js";
 
@@ -183,25 +183,16 @@ export class MariadbStore implements RegistrantStore {
       throw unavailable(`cannot read table '${this.#table}'`, err);
     }
     const offset = this.#hasId ? 1 : 0;
-    return raw.map((r, i) => {
-      const v = (k: number): unknown => r[offset + k];
-      return {
+    // the SELECT list is the id (when the table has one), then ROW_COLUMNS in order (columnRefs)
+    const at = (r: unknown[], c: RowColumn): unknown => r[offset + ROW_COLUMNS.indexOf(c)];
+    return raw.map((r, i) =>
+      registrantRow(
         // without an id column, the position in the result names the row
-        id: this.#hasId ? (text(r[0]) ?? `#${i + 1}`) : `#${i + 1}`,
-        registrar: text(v(0)),
-        proxy: text(v(1)),
-        aor: text(v(2)),
-        third_party_registrant: text(v(3)),
-        username: text(v(4)),
-        password: text(v(5)),
-        binding_URI: text(v(6)),
-        binding_params: text(v(7)),
-        expiry: numeric(v(8)),
-        forced_socket: text(v(9)),
-        cluster_shtag: text(v(10)),
-        state: numeric(v(11)),
-      };
-    });
+        this.#hasId ? (text(r[0]) ?? `#${i + 1}`) : `#${i + 1}`,
+        (c) => text(at(r, c)),
+        (c) => numeric(at(r, c)),
+      ),
+    );
   }
 
   #selectList(): string {
