@@ -66,6 +66,19 @@ export function recordJson(r: RecordView): Record<string, string | number> {
   return o;
 }
 
+/** `uac_registrant:<name>` (alias `reg_<name>`) acting on one in-memory record: OK, or 404 when there is none. */
+function onRecord(name: string, act: (coords: Coords) => boolean | Promise<boolean>): MiCommand {
+  return {
+    name: `uac_registrant:${name}`,
+    aliases: [`reg_${name}`],
+    recipes: [COORDS],
+    handler: async (p) => {
+      if (!(await act(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
+      return "OK";
+    },
+  };
+}
+
 /** MI names of the row columns, for error texts (the binding is `contact` in MI, `binding_URI` in the table). */
 const paramOfColumn = (column: RowColumn): string => (column === "binding_URI" ? "contact" : column);
 
@@ -131,33 +144,9 @@ export function uacRegistrantCommands(ops: RegistrantOperations, ctx: UacRegistr
         return "OK";
       },
     },
-    {
-      name: "uac_registrant:enable",
-      aliases: ["reg_enable"],
-      recipes: [COORDS],
-      handler: async (p) => {
-        if (!(await ops.enable(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
-        return "OK";
-      },
-    },
-    {
-      name: "uac_registrant:disable",
-      aliases: ["reg_disable"],
-      recipes: [COORDS],
-      handler: async (p) => {
-        if (!(await ops.disable(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
-        return "OK";
-      },
-    },
-    {
-      name: "uac_registrant:force_register",
-      aliases: ["reg_force_register"],
-      recipes: [COORDS],
-      handler: (p) => {
-        if (!ops.forceRegister(coordsOf(p))) throw NO_SUCH_REGISTRANT();
-        return "OK";
-      },
-    },
+    onRecord("enable", (c) => ops.enable(c)),
+    onRecord("disable", (c) => ops.disable(c)),
+    onRecord("force_register", (c) => ops.forceRegister(c)),
     {
       name: "uac_registrant:upsert",
       aliases: ["reg_upsert"],
@@ -173,14 +162,6 @@ export function uacRegistrantCommands(ops: RegistrantOperations, ctx: UacRegistr
         return "OK";
       },
     },
-    {
-      name: "uac_registrant:delete",
-      aliases: ["reg_delete"],
-      recipes: [COORDS],
-      handler: async (p) => {
-        if (!(await ops.delete(coordsOf(p)))) throw NO_SUCH_REGISTRANT();
-        return "OK";
-      },
-    },
+    onRecord("delete", (c) => ops.delete(c)),
   ];
 }
