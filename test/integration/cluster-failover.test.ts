@@ -242,6 +242,24 @@ describe(
       await until("n2 and n3 to hold all 12 tags again", () => balanced([n2, n3]), 60_000, 250);
       t.diagnostic(`MariaDB down ${upAt - downAt} ms; tags re-elected ${Date.now() - upAt} ms after it answered`);
 
+      // MI hands one of n3's tags to n2: n3 drains and releases it, then n2 takes it
+      const now = await until("tag list", () => activeTags([n2, n3]), 20_000, 250);
+      const moving = now.get("n3")?.[0];
+      assert.ok(moving !== undefined);
+      assert.equal(await mi(n2, "clusterer:shtag_set_active", { tag: ` ${moving.replace("/", " / ")} ` }), "OK");
+      await until(
+        `${moving} to move from n3 to n2`,
+        async () => {
+          const m = await activeTags([n2, n3]);
+          return m !== undefined && m.get("n2")?.includes(moving) === true && m.get("n3")?.includes(moving) === false;
+        },
+        30_000,
+        250,
+      );
+      await assert.rejects(mi(n2, "clusterer_shtag_set_active", { tag: "no-slash" }), /Bad tag format/);
+      await assert.rejects(mi(n2, "clusterer_shtag_set_active", { tag: "p1/x" }), /Bad cluster ID in tag/);
+      await assert.rejects(mi(n2, "clusterer_shtag_set_active", { tag: "p1/99" }), /Cluster ID not found/);
+
       // graceful stop of n3: its tags drain (stop, save, release) and n2 takes them
       const exited = new Promise((r) => n3.proc.once("exit", r));
       n3.proc.kill("SIGTERM");
@@ -266,7 +284,10 @@ describe(
           const node = nodes.find((n) => n.sipPort === r.port);
           assert.ok(node, `REGISTER for ${aorOf(i)} from an unknown port ${r.port}`);
           const inside = activeIntervals(node, tag, end).some(([a, b]) => r.atMs >= a && r.atMs <= b + 1500);
-          assert.ok(inside, `${aorOf(i)}: ${node.name} sent at ${r.atMs} while ${tag} was not active there: ${JSON.stringify({ spans: nodes.map((n) => [n.name, activeIntervals(n, tag, end)]), killedAt, downAt, upAt, history: registrar.received.get(aorOf(i)) })}`);
+          assert.ok(
+            inside,
+            `${aorOf(i)}: ${node.name} sent at ${r.atMs} while ${tag} was not active there: ${JSON.stringify({ spans: nodes.map((n) => [n.name, activeIntervals(n, tag, end)]), killedAt, downAt, upAt, history: registrar.received.get(aorOf(i)) })}`,
+          );
         }
       }
     });
