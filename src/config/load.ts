@@ -4,7 +4,8 @@ import { Ajv } from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ConfigError } from "../errors.js";
 import type { Config } from "./config.js";
-import { parseRabbitmqSocket } from "../events/rabbitmq-socket.js";
+import { parseRabbitmqSocket, redactRabbitmqSocket } from "../events/rabbitmq-socket.js";
+import { redactDbUrl } from "../store/db-url.js";
 import { formatSocketSpec, parseSocketSpec } from "../sip/transport/socket-spec.js";
 import { DEFAULT_CONFIG } from "./defaults.js";
 import { readOpensipsCfg } from "./opensips-cfg.js";
@@ -242,8 +243,10 @@ function escapePointer(key: string): string {
 }
 
 function show(value: unknown, pointer: string): string {
-  if (pointer === "/db_url" && typeof value === "string")
-    return JSON.stringify(value.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@"));
+  if (pointer === "/db_url" && typeof value === "string") return JSON.stringify(redactDbUrl(value));
+  if (/^\/events\/subscribe\/\d+\/socket$/.test(pointer) && typeof value === "string") {
+    return JSON.stringify(redactRabbitmqSocket(value));
+  }
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -347,18 +350,15 @@ function hasPointer(value: unknown, pointer: string): boolean {
 
 /** The config with every secret replaced by `***`, for printing and MI/dashboard display. */
 export function redactConfig(config: Config): Config {
-  const hideUrlPassword = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-  const hideSocketPassword = (socket: string): string =>
-    socket.replace(/^(rabbitmq:[^:@/]*):[^@/]*@/, "$1:***@").replace(/^(amqps?:\/\/[^:@/]*):[^@/]*@/, "$1:***@");
   const { auth, ...miHttp } = config.mi_http;
   const { token, ...websocket } = config.events.websocket;
   return {
     ...config,
-    ...(config.db_url !== undefined ? { db_url: hideUrlPassword(config.db_url) } : {}),
+    ...(config.db_url !== undefined ? { db_url: redactDbUrl(config.db_url) } : {}),
     mi_http: { ...miHttp, ...(auth ? { auth: { username: auth.username, password: "***" } } : {}) },
     events: {
       ...config.events,
-      subscribe: config.events.subscribe.map((s) => ({ event: s.event, socket: hideSocketPassword(s.socket) })),
+      subscribe: config.events.subscribe.map((s) => ({ event: s.event, socket: redactRabbitmqSocket(s.socket) })),
       websocket: { ...websocket, ...(token !== undefined ? { token: "***" } : {}) },
     },
   };

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
+import { redactDbUrl } from "../store/db-url.js";
 
 /**
  * Reads an existing opensips.cfg (`registrantd --opensips-cfg`) and keeps what registrantd does the job of:
@@ -624,7 +625,7 @@ class CfgReader {
       }
       if (!/^rabbitmq:/.test(socket.v)) {
         this.warnings.push(
-          `${origin}: subscribe_event("${event.v}", "${socket.v.replace(/:[^:@/]*@/, ":***@")}"): only rabbitmq: sockets are served; not subscribed`,
+          `${origin}: subscribe_event("${event.v}", "${hideSocketPassword(socket.v)}"): only rabbitmq: sockets are served; not subscribed`,
         );
         continue;
       }
@@ -722,7 +723,13 @@ function moduleNamesMatching(pattern: string): string[] {
   }
 }
 
+/** An unserved subscribe_event socket for a warning: the password of a `scheme:[//]user:pass@` as ***. */
+function hideSocketPassword(socket: string): string {
+  // up to the last '@' before the first '/', as the socket parsers end the userinfo
+  return socket.replace(/^([A-Za-z][\w+.-]*:(?:\/\/)?[^:@/]*:)[^/]*@/, "$1***@");
+}
+
 /** A password or a db URL's password shown as *** in messages. */
 function maskSecret(value: string): string {
-  return /^[a-z]+:\/\//.test(value) ? `"${value.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")}"` : '"***"';
+  return /^[a-z]+:\/\//.test(value) ? `"${redactDbUrl(value)}"` : '"***"';
 }

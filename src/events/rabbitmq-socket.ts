@@ -48,6 +48,25 @@ export function parseRabbitmqSocket(socket: string): RabbitmqSocketResult {
   return { ok: false, error: "not a rabbitmq socket" };
 }
 
+/**
+ * The socket with its password replaced by `***`, for messages and printed configs (passwords are never shown).
+ * The userinfo ends where the parsers end it, at the last `@` of the authority, so a password holding `@` is
+ * hidden whole.
+ */
+export function redactRabbitmqSocket(socket: string): string {
+  const opensipsForm = socket.startsWith("rabbitmq:");
+  const start = opensipsForm ? "rabbitmq:".length : socket.indexOf("://") + 3;
+  if (!opensipsForm && !(socket.startsWith("amqp://") || socket.startsWith("amqps://"))) return socket;
+  const rest = socket.slice(start);
+  // the OpenSIPS form's authority ends at the first '/'; a URI's at the first '/', '?' or '#'
+  const end = rest.search(opensipsForm ? /\// : /[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  const at = authority.lastIndexOf("@");
+  const colon = authority.indexOf(":");
+  if (at < 0 || colon < 0 || colon > at) return socket;
+  return `${socket.slice(0, start)}${authority.slice(0, colon)}:***${rest.slice(at)}`;
+}
+
 /** one string per broker login: subscriptions that share it share one connection and one outbox */
 export function connectionKey(c: AmqpConnectionParams): string {
   return [c.protocol, c.username, c.password, c.hostname, c.port, c.vhost, c.heartbeat, c.tlsDomain ?? ""].join("\n");

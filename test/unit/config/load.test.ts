@@ -205,6 +205,24 @@ describe("mergeConfig / redactConfig", () => {
     for (const secret of ["dbpw", "httppw", "mqpw", "wstoken"]) assert.ok(!text.includes(secret), secret);
     assert.match(text, /mysql:\/\/u:\*\*\*@h\/db/);
   });
+
+  it("hides a password holding '@' or '/' whole, where the parsers end it", () => {
+    const { config } = validateConfig({
+      db_url: "mysql://u:p@ss/w0rd@h/db",
+      events: {
+        subscribe: [
+          { event: "E_REGISTRANT_REGISTERED", socket: "rabbitmq:u:mq@pw@h/q" },
+          { event: "E_REGISTRANT_REGISTERED", socket: "amqp://u:am@qp@h/?routing_key=k" },
+        ],
+      },
+    });
+    const shown = redactConfig(config);
+    assert.equal(shown.db_url, "mysql://u:***@h/db");
+    assert.deepEqual(
+      shown.events.subscribe.map((s) => s.socket),
+      ["rabbitmq:u:***@h/q", "amqp://u:***@h/?routing_key=k"],
+    );
+  });
 });
 
 describe("resolveConfig: files", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRabbitmqSocket } from "../../../src/events/rabbitmq-socket.js";
+import { parseRabbitmqSocket, redactRabbitmqSocket } from "../../../src/events/rabbitmq-socket.js";
 
 function ok(socket: string) {
   const r = parseRabbitmqSocket(socket);
@@ -83,5 +83,16 @@ describe("RabbitMQ socket", () => {
     assert.equal(ok("amqp://127.0.0.1?routing_key=q").connection.vhost, "/");
     assert.equal(parseRabbitmqSocket("amqp://127.0.0.1/v").ok, false);
     assert.equal(parseRabbitmqSocket("amqp://127.0.0.1/v?routing_key=q&x=1").ok, false);
+  });
+});
+
+describe("redactRabbitmqSocket", () => {
+  it("hides the password up to the last '@' of the authority, and nothing else", () => {
+    assert.equal(redactRabbitmqSocket("rabbitmq:u:p@ss@h:5673/ex?key"), "rabbitmq:u:***@h:5673/ex?key");
+    assert.equal(redactRabbitmqSocket("rabbitmq:u@h/key"), "rabbitmq:u@h/key");
+    assert.equal(redactRabbitmqSocket("rabbitmq:h/a@b:c"), "rabbitmq:h/a@b:c");
+    assert.equal(redactRabbitmqSocket("amqps://u:p%40w@h/vh?routing_key=a@b"), "amqps://u:***@h/vh?routing_key=a@b");
+    assert.equal(redactRabbitmqSocket("amqp://h?routing_key=k"), "amqp://h?routing_key=k");
+    assert.equal(redactRabbitmqSocket("udp:u:p@h/x"), "udp:u:p@h/x");
   });
 });
