@@ -155,10 +155,9 @@ function parseOpensipsForm(rest: string): RabbitmqSocketResult {
   if (routingKey === "" && exchange === "")
     return { ok: false, error: "a routing key is needed with the default exchange" };
 
-  const hp = parseHostPort(hostPart, tlsDomain === undefined ? AMQP_PORT : AMQPS_PORT);
-  if (hp === undefined) return { ok: false, error: "bad host or port" };
-
   const defaultPort = tlsDomain === undefined ? AMQP_PORT : AMQPS_PORT;
+  const hp = parseHostPort(hostPart, defaultPort);
+  if (hp === undefined) return { ok: false, error: "bad host or port" };
   // OpenSIPS prints `rabbitmq:USER@HOST/[EXCHANGE?]ROUTING_KEY`; we add `:PORT` only when it is not the default
   const printedHost = hp.port === defaultPort ? hp.host : `${hp.host}:${hp.port}`;
   const printed = `rabbitmq:${username}@${printedHost}/${exchange === "" ? "" : `${exchange}?`}${routingKey}`;
