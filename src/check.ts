@@ -6,7 +6,7 @@ import { RegistrantdError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { coordsKey } from "./registrant/coords.js";
 import { checkRow } from "./registrant/row-check.js";
-import type { RowColumn } from "./registrant/row-check.js";
+import { columnLabeler, REGISTRANT_TABLE_VERSION } from "./store/columns.js";
 import { openStore } from "./store/open-store.js";
 import type { RegistrantStore } from "./store/store.js";
 import { formatSocketSpec, parseSocketSpec } from "./sip/transport/socket-spec.js";
@@ -58,13 +58,15 @@ export async function runCheck(
   }
   try {
     const rows = await store.loadAll();
-    line(`store: ${where}: table ${config.table_name}, version 3, ${rows.length} row${rows.length === 1 ? "" : "s"}`);
+    line(
+      `store: ${where}: table ${config.table_name}, version ${REGISTRANT_TABLE_VERSION}, ${rows.length} row${rows.length === 1 ? "" : "s"}`,
+    );
     const hasSocket = socketMatcher(config.listen);
     const ctx = {
       timerInterval: config.timer_interval,
       defaultExpires: config.default_expires,
       hasSocket,
-      columnName: (column: RowColumn): string => config[`${column}_column`],
+      columnName: columnLabeler(config),
     };
     let skipped = 0;
     let enabled = 0;

@@ -94,7 +94,7 @@ const cleanups = cleanupsAfterAll();
 async function mariadbStore(config: Config): Promise<RegistrantStore> {
   const db: TestDatabase = await createTestDatabase();
   cleanups.push(() => db.drop());
-  const col = (c: RowColumn): string => config[`${c}_column`];
+  const col = columnLabeler(config);
   // OpenSIPS's DDL with the configured names
   if (config.table_name !== "registrant") await createRegistrantTable(db, config);
   // InnoDB returns rows in primary-key order: the ids ascend so both back-ends list them alike

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import type { Config } from "../../src/config/config.js";
-import type { RowColumn } from "../../src/registrant/row-check.js";
+import { columnLabeler } from "../../src/store/columns.js";
 import type { TestDatabase } from "./mariadb.js";
 
 /** Non-default table and column names (every one of them), for the stores' configured-names tests. */
@@ -23,7 +23,7 @@ export const CUSTOM_NAMES = {
 
 /** OpenSIPS's registrant DDL under `config`'s table and column names, plus its version row (3). */
 export async function createRegistrantTable(db: TestDatabase, config: Config): Promise<void> {
-  const col = (c: RowColumn): string => config[`${c}_column`];
+  const col = columnLabeler(config);
   await db.query(`CREATE TABLE ${config.table_name} (
     id INT(10) UNSIGNED AUTO_INCREMENT PRIMARY KEY NOT NULL,
     ${col("registrar")} CHAR(255) DEFAULT '' NOT NULL, ${col("proxy")} CHAR(255) DEFAULT NULL,
