@@ -54,11 +54,6 @@ export function validateConfig(input: unknown, origins: Origins = new Map()): Va
   return { config, warnings };
 }
 
-/** Reads and validates a JSON config file. */
-export async function loadConfigFile(path: string): Promise<ValidatedConfig> {
-  return validateConfig(await readJsonConfig(path));
-}
-
 /** Reads a JSON file; a syntax error names the file, line and column. */
 export async function readJsonConfig(path: string): Promise<unknown> {
   let text: string;
