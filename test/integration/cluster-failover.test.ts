@@ -176,9 +176,11 @@ describe(
       await until("all 1,000 records registered", () => registrar.registeredCount() === RECORDS, 40_000, 250);
 
       // a third node joins and takes its share: 4/4/4
+      const joinAt = Date.now();
       const n3 = await startNode("n3");
       const three = await until("n3 to take its share (4/4/4)", () => balanced([n1, n2, n3]), 60_000, 250);
       assert.equal(three.get("n3")?.length, 4);
+      t.diagnostic(`n3 spawned to 4/4/4: ${Date.now() - joinAt} ms (process start-up included)`);
 
       // let every record be refreshed once by its current owner, so the saved dialogs are the current ones
       await until("all 1,000 records registered", () => registrar.registeredCount() === RECORDS, 40_000, 250);
@@ -245,6 +247,7 @@ describe(
       // MI hands one of n3's tags to n2: n3 drains and releases it, then n2 takes it
       const now = await until("tag list", () => activeTags([n2, n3]), 20_000, 250);
       const moving = now.get("n3")?.[0];
+      const pinAt = Date.now();
       assert.ok(moving !== undefined);
       assert.equal(await mi(n2, "clusterer:shtag_set_active", { tag: ` ${moving.replace("/", " / ")} ` }), "OK");
       await until(
@@ -256,6 +259,7 @@ describe(
         30_000,
         250,
       );
+      t.diagnostic(`MI hand-over of ${moving}: ${Date.now() - pinAt} ms`);
       await assert.rejects(mi(n2, "clusterer_shtag_set_active", { tag: "no-slash" }), /Bad tag format/);
       await assert.rejects(mi(n2, "clusterer_shtag_set_active", { tag: "p1/x" }), /Bad cluster ID in tag/);
       await assert.rejects(mi(n2, "clusterer_shtag_set_active", { tag: "p1/99" }), /Cluster ID not found/);
