@@ -263,11 +263,13 @@ async function writeFileAtomic(path: string, content: string, mode: number): Pro
     const reason = err instanceof Error ? err.message : String(err);
     throw new StoreUnavailableError(`cannot write db_text file ${path}: ${reason}`, { cause: err });
   }
-  const dir = await open(dirname(path), "r");
+  // the new file is in place: a directory that cannot be opened or fsynced (some file systems) fails nothing
+  const dir = await open(dirname(path), "r").catch(() => undefined);
+  if (dir === undefined) return;
   try {
     await dir.sync();
   } catch {
-    // some file systems cannot fsync a directory; the rename itself is still atomic
+    // the rename itself is still atomic
   } finally {
     await dir.close();
   }
