@@ -80,14 +80,14 @@ export class DbtextStore implements RegistrantStore {
   }
 
   async loadAll(): Promise<RegistrantRow[]> {
-    const rows = (await this.#readTable()).rows;
+    const rows = await this.#readTable();
     this.#log.info(`loading [${rows.length}] records from db`);
     return rows;
   }
 
   async loadOne(coords: Coords): Promise<RegistrantRow[]> {
     // db_text compares strings exactly (no collation)
-    return (await this.#readTable()).rows.filter(
+    return (await this.#readTable()).filter(
       (r) => r.aor === coords.aor && r.binding_URI === coords.contact && r.registrar === coords.registrar,
     );
   }
@@ -135,14 +135,13 @@ export class DbtextStore implements RegistrantStore {
 
   /** At open: the table file is readable and its header has every configured column. */
   async #checkHeader(): Promise<void> {
-    const header = parseHeader(fileLines((await this.#readRaw(this.path)).content)[0] ?? "");
+    const header = parseHeader(fileLines(await this.#readText(this.path))[0] ?? "");
     if (!header.ok) throw new StoreUnavailableError(`${this.path}: line 1: ${header.error}`);
     this.#layout(header.value);
   }
 
-  async #readTable(): Promise<{ rows: RegistrantRow[] }> {
-    const { content } = await this.#readRaw(this.path);
-    const lines = fileLines(content);
+  async #readTable(): Promise<RegistrantRow[]> {
+    const lines = fileLines(await this.#readText(this.path));
     const header = parseHeader(lines[0] ?? "");
     if (!header.ok) throw new StoreUnavailableError(`${this.path}: line 1: ${header.error}`);
     const layout = this.#layout(header.value);
@@ -158,7 +157,7 @@ export class DbtextStore implements RegistrantStore {
       }
       rows.push(this.#toRow(parsed.value.values, layout, n + 1));
     }
-    return { rows };
+    return rows;
   }
 
   #toRow(values: readonly DbtextValue[], layout: Layout, lineNo: number): RegistrantRow {
@@ -184,7 +183,7 @@ export class DbtextStore implements RegistrantStore {
     const path = join(this.#dir, VERSION_TABLE);
     let content: string;
     try {
-      content = (await this.#readRaw(path)).content;
+      content = await this.#readText(path);
     } catch (err) {
       if (err instanceof StoreUnavailableError && isNotFound(err.cause)) {
         throw new StoreVersionError(`db_text table 'version' not found in ${this.#dir}`, { cause: err });
@@ -234,13 +233,22 @@ export class DbtextStore implements RegistrantStore {
     this.#log.info({ dir: this.#dir, table: this.#table }, "created the embedded db_text database");
   }
 
+  /** The file's text and permission bits: a rewrite keeps the bits. */
   async #readRaw(path: string): Promise<{ content: string; mode: number }> {
     try {
       const [content, st] = await Promise.all([readFile(path, "utf8"), stat(path)]);
       return { content, mode: st.mode & 0o777 };
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new StoreUnavailableError(`cannot read db_text file ${path}: ${reason}`, { cause: err });
+      throw readError(path, err);
+    }
+  }
+
+  /** The file's text, for the reads that write nothing back (no stat). */
+  async #readText(path: string): Promise<string> {
+    try {
+      return await readFile(path, "utf8");
+    } catch (err) {
+      throw readError(path, err);
     }
   }
 }
@@ -283,6 +291,11 @@ async function exists(path: string): Promise<boolean> {
     if (isNotFound(err)) return false;
     throw err;
   }
+}
+
+function readError(path: string, err: unknown): StoreUnavailableError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new StoreUnavailableError(`cannot read db_text file ${path}: ${reason}`, { cause: err });
 }
 
 function isNotFound(err: unknown): boolean {
