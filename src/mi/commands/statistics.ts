@@ -9,6 +9,9 @@ import type { MiCommand, MiParam } from "../command.js";
 const NONE: readonly MiParam[] = [];
 const STATS: readonly MiParam[] = [{ name: "statistics", type: "array" }];
 
+/** `group:name`, as statistics are addressed and printed */
+const statKey = (s: StatInfo): string => `${s.group}:${s.name}`;
+
 const notFound = (): MiError => new MiError(404, "Statistics Not Found");
 
 /**
@@ -35,7 +38,7 @@ export function statisticsCommands(stats: Statistics): MiCommand[] {
         const all = stats.list();
         const keys: string[] = [];
         for (const item of p["statistics"] as string[]) {
-          for (const s of select(all, item)) keys.push(`${s.group}:${s.name}`);
+          for (const s of select(all, item)) keys.push(statKey(s));
         }
         const values = stats.read([...new Set(keys)]);
         if (values.size === 0) throw notFound();
@@ -51,12 +54,11 @@ export function statisticsCommands(stats: Statistics): MiCommand[] {
         const items = p["statistics"] as string[] | undefined;
         const out: Record<string, string> = {};
         if (items === undefined) {
-          for (const s of all) out[`${s.group}:${s.name}`] = s.kind;
+          for (const s of all) out[statKey(s)] = s.kind;
         } else {
           for (const item of items) {
             // a bare name is listed without its group (OpenSIPS does the same)
-            for (const s of select(all, item))
-              out[item.includes(":") || item === "all" ? `${s.group}:${s.name}` : s.name] = s.kind;
+            for (const s of select(all, item)) out[item.includes(":") || item === "all" ? statKey(s) : s.name] = s.kind;
           }
         }
         if (Object.keys(out).length === 0) throw notFound();
@@ -72,7 +74,7 @@ export function statisticsCommands(stats: Statistics): MiCommand[] {
         let done = 0;
         for (const item of p["statistics"] as string[]) {
           // bare names only, as OpenSIPS
-          for (const s of all.filter((x) => x.name === item)) if (stats.reset(`${s.group}:${s.name}`)) done++;
+          for (const s of all.filter((x) => x.name === item)) if (stats.reset(statKey(s))) done++;
         }
         if (done === 0) throw notFound();
         return "OK";
@@ -83,7 +85,7 @@ export function statisticsCommands(stats: Statistics): MiCommand[] {
       aliases: ["reset_all_statistics"],
       recipes: [NONE],
       handler: () => {
-        for (const s of stats.list()) stats.reset(`${s.group}:${s.name}`);
+        for (const s of stats.list()) stats.reset(statKey(s));
         return "OK";
       },
     },
