@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { spawnCli } from "./cli-run.js";
 import { REGISTRANT_EVENTS } from "../../src/events/catalog.js";
 import { KamailioRegistrar } from "../support/kamailio.js";
+import { RECORD_KEYS } from "../support/golden-mi.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
 import { freePort } from "../support/ports.js";
@@ -163,19 +164,7 @@ test("registrantd bin: MariaDB rows registered on Kamailio, MI list/disable/enab
 
   // MI list shape: OpenSIPS's keys in OpenSIPS's order
   const listed = (await mi("uac_registrant:list", alice)).result as { Registrant: Rec };
-  assert.deepEqual(Object.keys(listed.Registrant), [
-    "AOR",
-    "expires",
-    "state",
-    "enabled",
-    "last_register_sent",
-    "registration_t_out",
-    "registrar",
-    "binding",
-    "socket",
-    "dst_IP",
-    "ip",
-  ]);
+  assert.deepEqual(Object.keys(listed.Registrant), [...RECORD_KEYS, "socket", "dst_IP", "ip"]);
   assert.equal(listed.Registrant["enabled"], "yes");
   assert.equal(listed.Registrant["socket"], `udp:127.0.0.1:${sipPort}`);
   assert.equal(listed.Registrant["ip"], "127.0.0.1");

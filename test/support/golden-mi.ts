@@ -22,6 +22,18 @@ import { Statistics } from "../../src/statistics.js";
 export const GOLDEN_DIR = new URL("../fixtures/mi/golden/", import.meta.url);
 export const CLI_EXCHANGES = new URL("../fixtures/mi/opensips-cli-exchanges.jsonl", import.meta.url);
 
+/** The keys every `<record>` of uac_registrant:list starts with, in OpenSIPS's order (reference §7.3). */
+export const RECORD_KEYS = [
+  "AOR",
+  "expires",
+  "state",
+  "enabled",
+  "last_register_sent",
+  "registration_t_out",
+  "registrar",
+  "binding",
+] as const;
+
 export interface HttpMessage {
   readonly startLine: string;
   readonly headers: Readonly<Record<string, string>>;
