@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS registrantd_shtag_pin (
 CREATE TABLE IF NOT EXISTS registrantd_runtime (
     record_key CHAR(40) NOT NULL PRIMARY KEY,
     shtag VARCHAR(160) NOT NULL,
+    aor VARCHAR(255) NOT NULL,
+    binding_URI VARCHAR(255) NOT NULL,
+    registrar VARCHAR(255) NOT NULL,
     call_id VARCHAR(128) NOT NULL,
     from_tag VARCHAR(64) NOT NULL,
     cseq INT UNSIGNED NOT NULL,

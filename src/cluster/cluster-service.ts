@@ -144,6 +144,7 @@ export async function startCluster(config: Config, deps: ClusterDeps): Promise<C
     runtime.capture({
       recordKey: key,
       shtag: shtagKey(tag),
+      coords: { aor: rec.aor, contact: rec.contact, registrar: rec.registrar },
       callId: rec.callId,
       fromTag: rec.fromTag,
       cseq: rec.cseq,
@@ -160,7 +161,7 @@ export async function startCluster(config: Config, deps: ClusterDeps): Promise<C
     const parsed = parseShtagRef(key);
     if (!parsed.ok) return;
     const ref = parsed.value;
-    let saved = new Map<string, RuntimeRow>();
+    let saved: RuntimeRow[] = [];
     try {
       saved = await runtime.loadTag(key);
     } catch (err) {
@@ -170,29 +171,25 @@ export async function startCluster(config: Config, deps: ClusterDeps): Promise<C
     if (!elector.holds(key)) return;
     const now = Math.floor(Date.now() / 1000);
     let resumed = 0;
-    let fresh = 0;
-    for (const view of service.list()) {
-      const t = view.shtag;
+    // rows, not the table, are walked: records without a valid saved binding simply register afresh
+    for (const row of saved) {
+      if (row.callId === "" || row.registeredUntil - now < RESUME_MIN_LEFT_SEC) continue;
+      // the row may be older than a re-tagging of its record
+      const t = service.find(row.coords)?.shtag;
       if (t === undefined || t.tag !== ref.tag || t.clusterId !== ref.clusterId) continue;
-      const row = saved.get(recordKey(view));
-      const ok =
-        row !== undefined &&
-        row.callId !== "" &&
-        row.registeredUntil - now >= RESUME_MIN_LEFT_SEC &&
-        service.resume(view, {
-          callId: row.callId,
-          fromTag: row.fromTag,
-          cseq: row.cseq + RESUME_CSEQ_GAP,
-          expiresSec: row.expires,
-          lastRegisterSentSec: row.lastSent,
-          registrationTimeoutSec: Math.min(row.refreshAt, row.registeredUntil - ti),
-        });
+      const ok = service.resume(row.coords, {
+        callId: row.callId,
+        fromTag: row.fromTag,
+        cseq: row.cseq + RESUME_CSEQ_GAP,
+        expiresSec: row.expires,
+        lastRegisterSentSec: row.lastSent,
+        registrationTimeoutSec: Math.min(row.refreshAt, row.registeredUntil - ti),
+      });
       if (ok) resumed++;
-      else fresh++;
     }
     registry.set(ref, true, "lock acquired");
     service.shtagChanged(ref, true);
-    log.info({ tag: key, resumed, fresh }, "sharing tag taken");
+    log.info({ tag: key, resumed }, "sharing tag taken");
   };
 
   const deactivate = async (key: string, graceful: boolean, reason: string): Promise<void> => {

@@ -173,6 +173,8 @@ export class LockElector {
       log.warn({ why }, "lock connection lost: dropping every sharing tag");
       this.lose("lock connection lost");
     };
+    // the server just answered: a fresh lease, so the watchdog does not cut the set-up short
+    this.lastOkMono = performance.now();
     conn.on("error", onGone("error"));
     conn.on("end", onGone("end"));
     this.conn = conn;

@@ -9,6 +9,8 @@ import type { MysqlUrl } from "../store/db-url.js";
 export interface RuntimeRow {
   readonly recordKey: string;
   readonly shtag: string;
+  /** the record's full key, so a takeover finds it without walking the table */
+  readonly coords: Coords;
   readonly callId: string;
   readonly fromTag: string;
   readonly cseq: number;
@@ -29,6 +31,9 @@ export function recordKey(c: Coords): string {
 interface DbRow {
   readonly record_key: string;
   readonly shtag: string;
+  readonly aor: string;
+  readonly binding_URI: string;
+  readonly registrar: string;
   readonly call_id: string;
   readonly from_tag: string;
   readonly cseq: number | bigint;
@@ -43,6 +48,9 @@ const BATCH_ROWS = 500;
 const COLUMNS = [
   "record_key",
   "shtag",
+  "aor",
+  "binding_URI",
+  "registrar",
   "call_id",
   "from_tag",
   "cseq",
@@ -105,18 +113,19 @@ export class RuntimeStore {
     return this.flushing;
   }
 
-  /** rows saved for one sharing tag, by record key */
-  async loadTag(shtag: string): Promise<Map<string, RuntimeRow>> {
+  /** rows saved for one sharing tag */
+  async loadTag(shtag: string): Promise<RuntimeRow[]> {
     const rows = await this.pool.query<DbRow[]>(
-      "SELECT record_key, shtag, call_id, from_tag, cseq, expires, last_sent, registered_until, refresh_at, " +
+      "SELECT record_key, shtag, aor, binding_URI, registrar, call_id, from_tag, cseq, expires, last_sent, registered_until, refresh_at, " +
         "destination FROM registrantd_runtime WHERE shtag = ?",
       [shtag],
     );
-    const out = new Map<string, RuntimeRow>();
+    const out: RuntimeRow[] = [];
     for (const r of rows) {
       const row: RuntimeRow = {
         recordKey: r.record_key,
         shtag: r.shtag,
+        coords: { aor: r.aor, contact: r.binding_URI, registrar: r.registrar },
         callId: r.call_id,
         fromTag: r.from_tag,
         cseq: Number(r.cseq),
@@ -126,7 +135,7 @@ export class RuntimeStore {
         refreshAt: Number(r.refresh_at),
         destination: r.destination ?? undefined,
       };
-      out.set(row.recordKey, row);
+      out.push(row);
     }
     return out;
   }
@@ -157,7 +166,18 @@ export class RuntimeStore {
         const chunk = rows.slice(i, i + BATCH_ROWS);
         const values: unknown[] = [];
         for (const r of chunk) {
-          values.push(r.recordKey, r.shtag, r.callId, r.fromTag, r.cseq, r.expires, r.lastSent);
+          values.push(
+            r.recordKey,
+            r.shtag,
+            r.coords.aor,
+            r.coords.contact,
+            r.coords.registrar,
+            r.callId,
+            r.fromTag,
+            r.cseq,
+            r.expires,
+            r.lastSent,
+          );
           values.push(r.registeredUntil, r.refreshAt, r.destination ?? null, this.nodeId);
         }
         const tuple = `(${COLUMNS.slice(0, -1)
