@@ -5,7 +5,15 @@ import { ConfigError, StoreUnavailableError, StoreVersionError } from "../errors
 import type { Logger } from "../log.js";
 import type { Coords } from "../registrant/coords.js";
 import type { RegistrantRow } from "../registrant/record-spec.js";
-import { checkTableVersion, columnRefs, ID_COLUMN, missingColumns, registrantRow, ROW_COLUMNS } from "./columns.js";
+import {
+  checkTableVersion,
+  columnLabeler,
+  columnRefs,
+  ID_COLUMN,
+  missingColumns,
+  registrantRow,
+  ROW_COLUMNS,
+} from "./columns.js";
 import type { ColumnRef, RowColumn } from "./columns.js";
 import type { MysqlUrl } from "./db-url.js";
 import type { RegistrantStore } from "./store.js";
@@ -33,14 +41,17 @@ export class MariadbStore implements RegistrantStore {
   readonly #pool: mariadb.Pool;
   readonly #table: string;
   readonly #refs: readonly ColumnRef[];
+  /** the configured name of a logical column */
+  readonly #name: (column: RowColumn) => string;
   readonly #log: Logger;
   #hasId = true;
   #lastPoolError = { message: "", atMs: 0 };
 
-  private constructor(pool: mariadb.Pool, table: string, refs: readonly ColumnRef[], log: Logger) {
+  private constructor(pool: mariadb.Pool, table: string, columns: ColumnNames, log: Logger) {
     this.#pool = pool;
     this.#table = table;
-    this.#refs = refs;
+    this.#refs = columnRefs(columns);
+    this.#name = columnLabeler(columns);
     this.#log = log;
     // The pool reports failed background connects as 'error' events; unheard, Node would crash the process.
     (pool as unknown as EventEmitter).on("error", (err: Error) => this.#onPoolError(err));
@@ -82,7 +93,7 @@ export class MariadbStore implements RegistrantStore {
       idleTimeout: 60,
       acquireTimeout: options.acquireTimeoutMs ?? 10_000,
     });
-    const store = new MariadbStore(pool, table, columnRefs(columns), log.child({ mod: "store.mariadb" }));
+    const store = new MariadbStore(pool, table, columns, log.child({ mod: "store.mariadb" }));
     try {
       await store.#checkVersion(conn);
       await store.#checkColumns(conn);
@@ -202,12 +213,6 @@ export class MariadbStore implements RegistrantStore {
 
   #keyWhere(): string {
     return `${ident(this.#name("aor"))}=? AND ${ident(this.#name("binding_URI"))}=? AND ${ident(this.#name("registrar"))}=?`;
-  }
-
-  #name(column: ColumnRef["column"]): string {
-    const ref = this.#refs.find((r) => r.column === column);
-    if (!ref) throw new Error(`unknown column ${column}`);
-    return ref.name;
   }
 
   #onPoolError(err: Error): void {
