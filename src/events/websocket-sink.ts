@@ -4,6 +4,8 @@ import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
 import type { WebsocketConfig } from "../config/config.js";
 import type { Logger } from "../log.js";
+import type { RpcErrorBody } from "../mi/jsonrpc.js";
+import { METHOD_NOT_FOUND, invalidParams } from "../mi/reply.js";
 import type { RecordView } from "../registrant/operations.js";
 import { stateName } from "../registrant/state.js";
 import { REGISTRANT_EVENTS } from "./catalog.js";
@@ -184,7 +186,7 @@ export class WebsocketSink {
       return;
     }
     if (this.opts.dispatchMi === undefined) {
-      this.reply(client, rpc?.id ?? null, undefined, { code: -32601, message: "Method not found" });
+      this.reply(client, rpc?.id ?? null, undefined, METHOD_NOT_FOUND);
       return;
     }
     const answer = await this.opts.dispatchMi(text);
@@ -219,7 +221,7 @@ export class WebsocketSink {
         this.reply(client, id, "OK");
         return;
       default:
-        this.reply(client, id, undefined, { code: -32601, message: "Method not found" });
+        this.reply(client, id, undefined, METHOD_NOT_FOUND);
     }
   }
 
@@ -240,15 +242,10 @@ export class WebsocketSink {
   }
 
   private invalid(client: Client, id: unknown, data: string): void {
-    this.reply(client, id, undefined, { code: -32602, message: "Invalid params", data });
+    this.reply(client, id, undefined, invalidParams(data));
   }
 
-  private reply(
-    client: Client,
-    id: unknown,
-    result: unknown,
-    error?: { code: number; message: string; data?: string },
-  ): void {
+  private reply(client: Client, id: unknown, result: unknown, error?: RpcErrorBody): void {
     if (id === undefined) return;
     const body = error === undefined ? { jsonrpc: "2.0", result, id } : { jsonrpc: "2.0", error, id };
     this.send(client, JSON.stringify(body));
