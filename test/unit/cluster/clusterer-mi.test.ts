@@ -28,7 +28,10 @@ async function staticNode() {
   const mi = createMiDispatcher({ log: silentLogger });
   mi.register(clustererCommands(cluster));
   const call = async (method: string, params?: unknown): Promise<string> => {
-    const out = await mi.handle(JSON.stringify({ jsonrpc: "2.0", method, id: 1, ...(params && { params }) }), "test");
+    const out = await mi.handle(
+      JSON.stringify({ jsonrpc: "2.0", method, id: 1, ...(params !== undefined ? { params } : {}) }),
+      "test",
+    );
     assert.equal(out.kind, "reply");
     return out.kind === "reply" ? out.text : "";
   };
