@@ -221,11 +221,15 @@ export class LockElector {
         "SELECT shtag, node_id FROM registrantd_shtag_pin",
       );
       // a lock we think we hold but the server gives to nobody or someone else: lost (should not happen)
-      for (const tag of [...this.held]) {
-        const r = await this.query<{ owner: bigint | number | null }[]>(conn, "SELECT IS_USED_LOCK(?) AS owner", [
-          this.lock(tag),
-        ]);
-        if (Number(r[0]?.owner ?? 0) !== this.connectionId) {
+      const mine = [...this.held];
+      if (mine.length > 0) {
+        const r = await this.query<Record<string, bigint | number | null>[]>(
+          conn,
+          `SELECT ${mine.map((_, i) => `IS_USED_LOCK(?) AS o${i}`).join(", ")}`,
+          mine.map((tag) => this.lock(tag)),
+        );
+        for (const [i, tag] of mine.entries()) {
+          if (Number(r[0]?.[`o${i}`] ?? 0) === this.connectionId) continue;
           this.held.delete(tag);
           await this.opts.deactivate(tag, false, "lock lost");
         }
