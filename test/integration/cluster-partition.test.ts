@@ -1,0 +1,222 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import type { Server, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnCli } from "./cli-run.js";
+import { createTestDatabase } from "../support/mariadb.js";
+import type { TestDatabase } from "../support/mariadb.js";
+import { freePort } from "../support/ports.js";
+import { UdpRegistrar } from "../support/udp-registrar.js";
+import { until } from "../support/until.js";
+
+const RECORDS = 200;
+const TAGS = ["q0/1", "q1/1", "q2/1", "q3/1"];
+const TAKEOVER_SEC = 6;
+
+/**
+ * A TCP forwarder that can be frozen: bytes stop flowing both ways and nothing is closed towards the server, as
+ * when a node's host is cut off by the network (the server only notices through its own timeout).
+ */
+class FreezingProxy {
+  frozen = false;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<FreezingProxy> {
+    const holder: { p?: FreezingProxy } = {};
+    const server = createServer((client) => holder.p?.accept(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const a = server.address();
+    holder.p = new FreezingProxy(server, typeof a === "object" && a !== null ? a.port : 0);
+    return holder.p;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket, port: number): void {
+    if (this.frozen) return void client.destroy();
+    const upstream = createConnection({ host: "127.0.0.1", port });
+    this.sockets.add(client).add(upstream);
+    const pass = (from: Socket, to: Socket) =>
+      from.on("data", (d: Buffer) => {
+        if (!this.frozen) to.write(d);
+      });
+    pass(client, upstream);
+    pass(upstream, client);
+    const end = (s: Socket) => () => {
+      this.sockets.delete(s);
+      // frozen: the node's side going away must not reach the server
+      if (!this.frozen) (s === client ? upstream : client).destroy();
+    };
+    client.on("close", end(client));
+    upstream.on("close", end(upstream));
+    client.on("error", () => undefined);
+    upstream.on("error", () => undefined);
+  }
+}
+
+interface Node {
+  readonly name: string;
+  readonly sipPort: number;
+  readonly miPort: number;
+  readonly proc: ChildProcess;
+  readonly changes: { atMs: number; tag: string; active: boolean }[];
+}
+
+describe("a node cut off from the lock server (network partition)", { timeout: 180_000 }, () => {
+  let db: TestDatabase;
+  let proxy: FreezingProxy;
+  let registrar: UdpRegistrar;
+  let dir: string;
+  const nodes: Node[] = [];
+
+  async function startNode(name: string, lockDbUrl: string): Promise<Node> {
+    const sipPort = await freePort();
+    const miPort = await freePort();
+    const file = join(dir, `${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        db_url: db.url,
+        listen: [`udp:127.0.0.1:${sipPort}`],
+        timer_interval: 10,
+        enable_clustering: 1,
+        sharing_tag: TAGS.map((t) => `${t}=backup`),
+        cluster: {
+          node_id: name,
+          lock_db_url: lockDbUrl,
+          takeover_timeout: TAKEOVER_SEC,
+          heartbeat_interval: 500,
+          runtime_flush_interval: 250,
+        },
+        mi_http: { enabled: true, ip: "127.0.0.1", port: miPort, root: "mi" },
+        events: { websocket: { enabled: false } },
+      }),
+    );
+    const proc = spawnCli(["--config", file], { REGISTRANTD_LOG_LEVEL: "info" });
+    const node: Node = { name, sipPort, miPort, proc, changes: [] };
+    let partial = "";
+    proc.stdout?.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        if (!line.includes("sharing tag state changed")) continue;
+        const j = JSON.parse(line) as { time: number; tag: string; cluster: number; state: string };
+        node.changes.push({ atMs: j.time, tag: `${j.tag}/${j.cluster}`, active: j.state === "active" });
+      }
+    });
+    nodes.push(node);
+    return node;
+  }
+
+  async function active(node: Node): Promise<string[] | undefined> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${node.miPort}/mi`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "clusterer:list_shtags" }),
+      });
+      const body = (await res.json()) as { result: { Tag: string; Cluster: number; State: string }[] };
+      return body.result.filter((t) => t.State === "active").map((t) => `${t.Tag}/${t.Cluster}`);
+    } catch {
+      return undefined;
+    }
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "registrantd-partition-"));
+    db = await createTestDatabase();
+    proxy = await FreezingProxy.start(Number(new URL(db.url.replace("mysql:", "http:")).port));
+    registrar = await UdpRegistrar.start();
+    const rows: string[] = [];
+    const values: unknown[] = [];
+    for (let i = 0; i < RECORDS; i++) {
+      rows.push("(?, ?, ?, 30, ?, 0)");
+      values.push(`sip:127.0.0.1:${registrar.port}`, `sip:v${i}@example.com`, `sip:v${i}@192.0.2.2`, TAGS[i % 4]);
+    }
+    await db.query(
+      `INSERT INTO registrant (registrar, aor, binding_URI, expiry, cluster_shtag, state) VALUES ${rows.join(", ")}`,
+      values,
+    );
+  });
+
+  after(async () => {
+    for (const n of nodes) n.proc.kill("SIGKILL");
+    await Promise.all(
+      nodes.map((n) =>
+        n.proc.exitCode === null && n.proc.signalCode === null
+          ? new Promise((r) => n.proc.once("close", r))
+          : Promise.resolve(),
+      ),
+    );
+    await proxy?.close();
+    await registrar?.close();
+    await db?.drop().catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stops sending before the other node can take its tags, which then move within the takeover time", async (t) => {
+    const proxied = db.url.replace(/@([^/]+)\//, `@127.0.0.1:${proxy.port}/`);
+    const a = await startNode("a", proxied);
+    const b = await startNode("b", "");
+    await until(
+      "2/2",
+      async () => {
+        const [ta, tb] = [await active(a), await active(b)];
+        return ta?.length === 2 && tb?.length === 2;
+      },
+      60_000,
+      250,
+    );
+    await until("all records registered", () => registrar.registeredCount() === RECORDS, 40_000, 250);
+    const aTags = (await active(a)) ?? [];
+
+    const frozenAt = Date.now();
+    proxy.frozen = true;
+    await until("a to drop its tags (lease)", async () => (await active(a))?.length === 0, 30_000, 100);
+    const droppedMs = Date.now() - frozenAt;
+    await until("b to hold all 4 tags", async () => (await active(b))?.length === 4, 60_000, 100);
+    const movedMs = Date.now() - frozenAt;
+    t.diagnostic(`lock connection frozen: a dropped its tags after ${droppedMs} ms, b held them after ${movedMs} ms`);
+    assert.ok(movedMs < (TAKEOVER_SEC + 6) * 1000, `tags moved after ${movedMs} ms`);
+
+    for (const tag of aTags) {
+      const aEnd = a.changes.filter((c) => c.tag === tag && !c.active).at(-1)?.atMs;
+      const bStart = b.changes.filter((c) => c.tag === tag && c.active).at(-1)?.atMs;
+      assert.ok(aEnd !== undefined && bStart !== undefined);
+      assert.ok(aEnd < bStart, `${tag}: a backup at ${aEnd} before b active at ${bStart}`);
+      t.diagnostic(`${tag}: gap between a's stop and b's start ${bStart - aEnd} ms`);
+    }
+    // from the registrar: after a REGISTER from b for a record, nothing new from a
+    for (let i = 0; i < RECORDS; i++) {
+      const history = registrar.received.get(`sip:v${i}@example.com`) ?? [];
+      const firstB = history.findIndex((r) => r.port === b.sipPort && r.atMs > frozenAt);
+      if (firstB < 0) continue;
+      const late = history.slice(firstB).filter((r) => r.port === a.sipPort);
+      assert.deepEqual(late, [], `v${i}: a sent after b took over`);
+    }
+
+    // the network comes back: a rejoins and takes its share again
+    proxy.frozen = false;
+    await until(
+      "2/2 again",
+      async () => {
+        const [ta, tb] = [await active(a), await active(b)];
+        return ta?.length === 2 && tb?.length === 2;
+      },
+      60_000,
+      250,
+    );
+  });
+});
