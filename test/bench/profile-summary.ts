@@ -10,6 +10,7 @@ interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
   readonly hitCount?: number;
+  readonly children?: readonly number[];
 }
 
 interface Profile {
@@ -24,7 +25,10 @@ export interface ProfileLine {
   readonly share: number;
 }
 
-export function summarize(profile: Profile, top = 25): { byFunction: ProfileLine[]; byFile: ProfileLine[] } {
+export function summarize(
+  profile: Profile,
+  top = 25,
+): { byFunction: ProfileLine[]; byFile: ProfileLine[]; inclusive: ProfileLine[] } {
   const hits = new Map<number, number>();
   for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
   const byFunction = new Map<string, number>();
@@ -41,20 +45,40 @@ export function summarize(profile: Profile, top = 25): { byFunction: ProfileLine
     byFunction.set(name, (byFunction.get(name) ?? 0) + h);
     byFile.set(file, (byFile.get(file) ?? 0) + h);
   }
+  // inclusive: every function on the sampled stack (once per stack) gets the sample
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<string, number>();
+  for (const [id, h] of hits) {
+    const leaf = byId.get(id)?.callFrame.functionName;
+    if (leaf === "(idle)" || leaf === "(program)") continue;
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)!.callFrame;
+      if (f.url === "") continue;
+      seen.add(
+        `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(src|node_modules|test)\//, "$1/")}:${f.lineNumber + 1}`,
+      );
+    }
+    for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + h);
+  }
   const lines = (m: Map<string, number>): ProfileLine[] =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, h]) => ({ name, share: h / Math.max(total, 1) }));
-  return { byFunction: lines(byFunction), byFile: lines(byFile) };
+  return { byFunction: lines(byFunction), byFile: lines(byFile), inclusive: lines(inclusive) };
 }
 
 if (process.argv[1]?.endsWith("profile-summary.ts") === true) {
   const profile = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Profile;
-  const { byFunction, byFile } = summarize(profile, Number(process.argv[3] ?? 25));
+  const { byFunction, byFile, inclusive } = summarize(profile, Number(process.argv[3] ?? 25));
   const pct = (x: number): string => `${(x * 100).toFixed(1).padStart(5)}%`;
   console.log("self time by function (busy samples only):");
   for (const l of byFunction) console.log(`  ${pct(l.share)}  ${l.name}`);
+  console.log("inclusive time by function (src/ and node: frames):");
+  for (const l of inclusive) console.log(`  ${pct(l.share)}  ${l.name}`);
   console.log("self time by file:");
   for (const l of byFile) console.log(`  ${pct(l.share)}  ${l.name}`);
 }

@@ -3,22 +3,26 @@
  * bench-results/<timestamp>.json. Measurements only, never pass/fail.
  *
  *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--no-components] [--no-floor]
+ *                    [--cold-only] [--out FILE]
  *
  * Per N: rig A = MariaDB store, no events: cold start, storm (CPU, lag, time-to-registered), MI list of the whole
  * table, steady state over one expiry window. Rig B = db_text store, every event to RabbitMQ with confirms: cold
  * start, storm with MI `list` of one record every 100 ms, events/s. Then the floor program against a fresh load
  * registrar. Components: the older focused benches (engine ticks, store load, MI, events, SIP transactions),
- * each run as its own process and its output kept verbatim.
+ * each run as its own process and its output kept verbatim. `--cold-only`: cold start from MariaDB only (for sizes
+ * such as 1,000,000 where a storm takes too long on a small machine).
  */
 import { execFile } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { buildFloor, runFloor } from "./floor.js";
 import type { FloorFigures } from "./floor.js";
 import { startLoadRegistrar } from "./load-registrar.js";
+import { summarize } from "./profile-summary.js";
+import type { ProfileLine } from "./profile-summary.js";
 import { coldStart } from "./scenarios/cold-start.js";
 import type { ColdStartFigures } from "./scenarios/cold-start.js";
 import { eventsDuringStorm, openEventsQueue } from "./scenarios/events.js";
@@ -28,8 +32,8 @@ import type { LatencyFigures, ListAllFigures } from "./scenarios/mi.js";
 import { startRig } from "./scenarios/rig.js";
 import { steadyState } from "./scenarios/steady-state.js";
 import type { SteadyFigures } from "./scenarios/steady-state.js";
-import { runStorm } from "./scenarios/storm.js";
-import type { StormFigures } from "./scenarios/storm.js";
+import { runStorm, settledMemory } from "./scenarios/storm.js";
+import type { SettledFigures, StormFigures } from "./scenarios/storm.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     profile: { type: "string" },
     "no-components": { type: "boolean", default: false },
     "no-floor": { type: "boolean", default: false },
+    "cold-only": { type: "boolean", default: false },
     "floor-window": { type: "string", default: "1000" },
     out: { type: "string" },
   },
@@ -50,6 +55,7 @@ interface SizeResult {
   n: number;
   coldStart: ColdStartFigures[];
   storm?: StormFigures;
+  settled?: SettledFigures;
   stormWithEvents?: StormFigures;
   listAll?: ListAllFigures;
   listOneDuringStorm?: LatencyFigures;
@@ -75,7 +81,8 @@ async function attempt<T>(what: string, errors: string[], fn: () => Promise<T>):
 
 async function runSize(n: number): Promise<SizeResult> {
   const res: SizeResult = { n, coldStart: [], errors: [] };
-  const profileDir = values.profile;
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
   log(`N=${n}: rig A (MariaDB, storm, list, steady state)`);
   await attempt("rig A", res.errors, async () => {
     const rig = await startRig({
@@ -87,14 +94,17 @@ async function runSize(n: number): Promise<SizeResult> {
     });
     try {
       res.coldStart.push(coldStart(rig));
+      if (values["cold-only"]) return;
       res.storm = (await runStorm(rig)).figures;
       log(`N=${n}: storm ${res.storm.wallS.toFixed(1)} s, ${res.storm.cpuPer1000S.toFixed(3)} CPU-s/1000`);
+      res.settled = await settledMemory(rig);
       res.listAll = await listAll(rig);
       res.steady = await steadyState(rig, EXPIRY);
     } finally {
       await rig.close();
     }
   });
+  if (values["cold-only"]) return res;
   log(`N=${n}: rig B (db_text, events to RabbitMQ, list of one during the storm)`);
   await attempt("rig B", res.errors, async () => {
     const queue = await openEventsQueue();
@@ -138,6 +148,7 @@ const COMPONENTS: { name: string; file: string; args: string[]; gc?: boolean }[]
   { name: "MI", file: "mi.bench.ts", args: ["100000", "5"] },
   { name: "events", file: "events.bench.ts", args: ["100000"] },
   { name: "SIP transactions", file: "transactions.bench.ts", args: ["10000"] },
+  { name: "dashboard", file: "dashboard.bench.ts", args: ["100000"] },
 ];
 
 async function runComponents(): Promise<Record<string, string>> {
@@ -195,7 +206,11 @@ function table(results: SizeResult[]): string {
     `${fmt(r.storm?.retransmissions)} / ${fmt(r.storm?.timeouts)}`,
     "",
   ]);
-  add("storm: RSS / registrant", "", (r) => [`${fmt(r.storm?.rssPerRegistrantBytes)} B`, ""]);
+  add("storm: RSS / registrant (peak)", "", (r) => [`${fmt(r.storm?.rssPerRegistrantBytes)} B`, ""]);
+  add("registered, settled: RSS / heap per registrant", "≈ 1 KB at 1M", (r) => [
+    `${fmt(r.settled?.rssPerRegistrantBytes)} / ${fmt(r.settled?.heapPerRegistrantBytes)} B`,
+    ratio(r.settled?.heapPerRegistrantBytes, 1024),
+  ]);
   add("load registrar CPU during storm", "not saturated", (r) => [
     `${fmt(r.storm?.registrarCpuS, 1)} s / ${fmt(r.storm?.wallS, 1)} s`,
     "",
@@ -236,6 +251,19 @@ log(`machine: ${JSON.stringify(machine)}`);
 const results: SizeResult[] = [];
 for (const n of SIZES) results.push(await runSize(n));
 const components = values["no-components"] ? {} : await runComponents();
+
+/** The storm profile(s) written by the probe, summarised (self and inclusive time). */
+async function profiles(): Promise<Record<string, { self: ProfileLine[]; inclusive: ProfileLine[] }>> {
+  const out: Record<string, { self: ProfileLine[]; inclusive: ProfileLine[] }> = {};
+  if (values.profile === undefined) return out;
+  const dir = resolve(values.profile);
+  for (const f of (await readdir(dir)).filter((x) => x.startsWith("storm-") && x.endsWith(".cpuprofile"))) {
+    const s = summarize(JSON.parse(await readFile(join(dir, f), "utf8")), 20);
+    out[join(dir, f)] = { self: s.byFunction, inclusive: s.inclusive };
+  }
+  return out;
+}
+const profile = await profiles();
 const report = {
   startedAt: started.toISOString(),
   wallS: (Date.now() - started.getTime()) / 1000,
@@ -243,6 +271,7 @@ const report = {
   options: { sizes: SIZES, expiry: EXPIRY, burst: values.burst },
   results,
   components,
+  profile,
 };
 const out =
   values.out ??
@@ -251,4 +280,8 @@ await mkdir(dirname(out), { recursive: true });
 await writeFile(out, JSON.stringify(report, null, 2));
 console.log(table(results));
 for (const r of results) for (const e of r.errors) console.log(`N=${r.n}: ${e}`);
+for (const [file, p] of Object.entries(profile)) {
+  console.log(`\nstorm CPU profile ${file} (self time, busy samples):`);
+  for (const l of p.self.slice(0, 12)) console.log(`  ${(l.share * 100).toFixed(1).padStart(5)}%  ${l.name}`);
+}
 console.log(`\nfigures: ${out}`);

@@ -1,12 +1,16 @@
 /**
  * registrantd under measurement, in its own process: `startDaemon()` (exactly what the bin runs) plus what only
  * the process itself can see: its CPU and memory, an event-loop delay histogram, and per record the time from
- * its first REGISTER (NOT_REGISTERED → REGISTERING) to REGISTERED. The bench forks it and talks over IPC; run it
- * under `node --cpu-prof` for a profile of the storm.
+ * its first REGISTER (NOT_REGISTERED → REGISTERING) to REGISTERED. The bench forks it and talks over IPC.
+ *
+ * With REGISTRANTD_BENCH_PROFILE=DIR it records a CPU profile from `mark` to `final` (the storm only, not the
+ * start-up) through the inspector, the same .cpuprofile `node --cpu-prof` writes; profile-summary.ts reads it.
  *
  *   fork("registrantd-probe.ts", [configJsonPath])  →  {ready, loadMs, ...}; then "stats" / "mark" / "stop"
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Config } from "../../../src/config/config.js";
 import { startDaemon } from "../../../src/daemon.js";
@@ -127,10 +131,39 @@ function stats(withLatencies = false): ProbeStats {
   };
 }
 
+const profileDir = process.env["REGISTRANTD_BENCH_PROFILE"];
+let profiler: Session | undefined;
+
+async function startProfile(): Promise<void> {
+  if (profileDir === undefined || profiler !== undefined) return;
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.setSamplingInterval", { interval: 500 });
+  await profiler.post("Profiler.start");
+}
+
+async function stopProfile(): Promise<void> {
+  if (profiler === undefined || profileDir === undefined) return;
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(join(profileDir, `storm-${records}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = undefined;
+}
+
 process.on("message", (m: string) => {
   if (m === "stats") process.send?.({ stats: stats() });
-  else if (m === "final") process.send?.({ stats: stats(true) });
-  else if (m === "mark") {
+  else if (m === "settled") {
+    // after Timer K (T4, 5 s) every finished UDP transaction is gone: what is left is the steady footprint
+    setTimeout(() => {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ stats: stats() });
+    }, 6_000);
+  } else if (m === "final") {
+    const s = stats(true);
+    void stopProfile().finally(() => process.send?.({ stats: s }));
+  } else if (m === "mark") {
+    void startProfile();
     lag.reset();
     ttr = [];
     firstSendAtMs = undefined;

@@ -38,7 +38,7 @@ export interface RigOptions {
   readonly config?: Readonly<Record<string, unknown>>;
   /** spread_tick off: each bucket's records go to the SIP layer in one synchronous burst */
   readonly burst?: boolean;
-  /** directory for a `node --cpu-prof` profile of registrantd */
+  /** directory for a CPU profile (.cpuprofile) of registrantd during the storm */
   readonly cpuProfDir?: string;
 }
 
@@ -49,6 +49,8 @@ export interface Probe {
   stats(): Promise<ProbeStats>;
   /** stats with the time-to-registered percentiles (sorts every sample) */
   final(): Promise<ProbeStats>;
+  /** stats 6 s later (finished transactions gone) after a full GC: the footprint of N registered records */
+  settled(): Promise<ProbeStats>;
   /** resets the event-loop histogram and the time-to-registered samples */
   mark(): Promise<ProbeStats>;
 }
@@ -187,11 +189,11 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     const configPath = join(dir, "config.json");
     await writeFile(configPath, JSON.stringify(benchConfig(opts, ports, storeKeys)));
 
-    const execArgv = ["--import", "tsx", "--max-old-space-size=4096"];
-    if (opts.cpuProfDir !== undefined) execArgv.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`);
+    const execArgv = ["--import", "tsx", "--max-old-space-size=8192", "--expose-gc"];
     const t0 = performance.now();
     const child = fork(fileURLToPath(new URL("./registrantd-probe.ts", import.meta.url)), [configPath], {
       execArgv,
+      env: { ...process.env, ...(opts.cpuProfDir !== undefined && { REGISTRANTD_BENCH_PROFILE: opts.cpuProfDir }) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     cleanups.push(async () => {
@@ -216,6 +218,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
         pid: child.pid!,
         stats: () => ask(child, "stats", statsOf),
         final: () => ask(child, "final", statsOf),
+        settled: () => ask(child, "settled", statsOf),
         mark: () => ask(child, "mark", statsOf),
       },
       coords: (i) => {

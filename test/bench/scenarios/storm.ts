@@ -30,6 +30,26 @@ export interface StormFigures {
   readonly registrarRejected: number;
 }
 
+export interface SettledFigures {
+  readonly n: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly rssPerRegistrantBytes: number;
+  readonly heapPerRegistrantBytes: number;
+}
+
+/** Memory once the storm's transactions are gone, after a full GC: N registered records. */
+export async function settledMemory(rig: Rig): Promise<SettledFigures> {
+  const s = await rig.probe.settled();
+  return {
+    n: rig.n,
+    rssBytes: s.rssBytes,
+    heapUsedBytes: s.heapUsedBytes,
+    rssPerRegistrantBytes: s.rssBytes / rig.n,
+    heapPerRegistrantBytes: s.heapUsedBytes / rig.n,
+  };
+}
+
 export interface StormResult {
   readonly figures: StormFigures;
   /** probe stats when the storm began and when it ended (for the events scenario) */
