@@ -271,3 +271,16 @@ export class SendPacer implements SipClient {
     }
   }
 }
+
+/** The pacing keys of the configuration (docs/configuration.md). */
+export function sendPacerOptions(config: {
+  readonly max_transactions_in_flight: number;
+  readonly max_register_rate: number;
+  readonly max_register_rate_per_registrar: number;
+}): SendPacerOptions {
+  return {
+    maxInFlight: config.max_transactions_in_flight,
+    rate: config.max_register_rate,
+    ratePerRegistrar: config.max_register_rate_per_registrar,
+  };
+}
