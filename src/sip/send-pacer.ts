@@ -239,7 +239,10 @@ export class SendPacer implements SipClient {
    * back of the turn order; when a whole round starts nothing, one timer is armed for the earliest token.
    */
   private drain(): void {
-    if (this.cancelTimer !== undefined || this.closed) return;
+    if (this.closed) return;
+    // a completion may free a slot for a next hop that has tokens now: look again rather than wait for the timer
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     let idle = 0;
     let waitMs = Infinity;
     while (this.turns.size > 0 && idle < this.turns.size) {

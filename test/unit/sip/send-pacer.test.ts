@@ -88,6 +88,18 @@ describe("SendPacer", () => {
     assert.equal(inner.sent.length, 50);
   });
 
+  it("a next hop with tokens is not held up by another one waiting for its next token", async () => {
+    const { inner, pacer } = setup({ maxInFlight: 10, ratePerRegistrar: 1 });
+    void pacer.send(req(1, "sip:a.test"));
+    void pacer.send(req(2, "sip:a.test")); // waits about a second for a.test's next token
+    void pacer.send(req(3, "sip:b.test"));
+    await flush();
+    assert.deepEqual(
+      inner.sent.map((s) => s.request.callId),
+      ["c1", "c3"],
+    );
+  });
+
   it("a request's transaction starts only when it leaves the queue (waiting is not a timeout)", async () => {
     const { inner, pacer, timers } = setup({ maxInFlight: 1, rate: 1000 });
     const first = pacer.send(req(1));
