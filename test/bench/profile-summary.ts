@@ -72,6 +72,7 @@ export function summarize(
 }
 
 if (process.argv[1]?.endsWith("profile-summary.ts") === true) {
+  process.stdout.on("error", () => process.exit(0)); // piped into head
   const profile = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Profile;
   const { byFunction, byFile, inclusive } = summarize(profile, Number(process.argv[3] ?? 25));
   const pct = (x: number): string => `${(x * 100).toFixed(1).padStart(5)}%`;

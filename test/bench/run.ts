@@ -3,7 +3,7 @@
  * bench-results/<timestamp>.json. Measurements only, never pass/fail.
  *
  *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--no-components] [--no-floor]
- *                    [--cold-only] [--out FILE]
+ *                    [--cold-only] [--tsx] [--out FILE]
  *
  * Per N: rig A = MariaDB store, no events: cold start, storm (CPU, lag, time-to-registered), MI list of the whole
  * table, steady state over one expiry window. Rig B = db_text store, every event to RabbitMQ with confirms: cold
@@ -11,12 +11,15 @@
  * registrar. Components: the older focused benches (engine ticks, store load, MI, events, SIP transactions),
  * each run as its own process and its output kept verbatim. `--cold-only`: cold start from MariaDB only (for sizes
  * such as 1,000,000 where a storm takes too long on a small machine).
+ *
+ * registrantd runs compiled, as the bin does: the sources are built with tsconfig.build.json into .bench-dist/
+ * (git-ignored) first. `--tsx` runs src/ under tsx instead (esbuild's keepNames adds a few % of CPU).
  */
 import { execFile } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { buildFloor, runFloor } from "./floor.js";
 import type { FloorFigures } from "./floor.js";
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     "no-components": { type: "boolean", default: false },
     "no-floor": { type: "boolean", default: false },
     "cold-only": { type: "boolean", default: false },
+    tsx: { type: "boolean", default: false },
     "floor-window": { type: "string", default: "1000" },
     out: { type: "string" },
   },
@@ -90,6 +94,7 @@ async function runSize(n: number): Promise<SizeResult> {
       store: "mariadb",
       expiry: EXPIRY,
       burst: values.burst,
+      ...(daemonModule !== undefined && { daemonModule }),
       ...(profileDir !== undefined && n === Math.max(...SIZES) && { cpuProfDir: profileDir }),
     });
     try {
@@ -109,7 +114,13 @@ async function runSize(n: number): Promise<SizeResult> {
   await attempt("rig B", res.errors, async () => {
     const queue = await openEventsQueue();
     try {
-      const rig = await startRig({ n, store: "db_text", eventsQueue: queue.name, burst: values.burst });
+      const rig = await startRig({
+        n,
+        store: "db_text",
+        eventsQueue: queue.name,
+        burst: values.burst,
+        ...(daemonModule !== undefined && { daemonModule }),
+      });
       try {
         res.coldStart.push(coldStart(rig));
         const poller = listOneDuring(rig, 100);
@@ -140,6 +151,19 @@ async function runSize(n: number): Promise<SizeResult> {
 }
 
 const floorProgram = buildFloor();
+
+/** Compiles src/ into .bench-dist/ (one level below the repository, like dist/, so relative paths resolve). */
+async function buildDaemon(): Promise<string | undefined> {
+  if (values.tsx) return undefined;
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const tsc = fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url));
+  log("compiling src/ into .bench-dist/");
+  await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", ".bench-dist"], {
+    cwd: root,
+  });
+  return pathToFileURL(join(root, ".bench-dist", "daemon.js")).href;
+}
+const daemonModule = await buildDaemon();
 
 /** The older focused benches, each in its own process; output kept verbatim. */
 const COMPONENTS: { name: string; file: string; args: string[]; gc?: boolean }[] = [
@@ -268,7 +292,7 @@ const report = {
   startedAt: started.toISOString(),
   wallS: (Date.now() - started.getTime()) / 1000,
   machine: { ...machine, loadavgAtEnd: loadavg().map((x) => +x.toFixed(2)) },
-  options: { sizes: SIZES, expiry: EXPIRY, burst: values.burst },
+  options: { sizes: SIZES, expiry: EXPIRY, burst: values.burst, registrantd: daemonModule ?? "src/ under tsx" },
   results,
   components,
   profile,

@@ -13,7 +13,7 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Config } from "../../../src/config/config.js";
-import { startDaemon } from "../../../src/daemon.js";
+import type * as DaemonModule from "../../../src/daemon.js";
 import { silentLogger } from "../../../src/log.js";
 import { RegState } from "../../../src/registrant/state.js";
 
@@ -66,6 +66,9 @@ let lastRegisteredAtMs: number | undefined;
 const sentAt = new Map<number, number>();
 let ttr: number[] = [];
 
+// REGISTRANTD_BENCH_DAEMON: the compiled daemon.js (what the bin runs) instead of the sources under tsx
+const daemonUrl = process.env["REGISTRANTD_BENCH_DAEMON"] ?? new URL("../../../src/daemon.js", import.meta.url).href;
+const { startDaemon } = (await import(daemonUrl)) as typeof DaemonModule;
 const t0 = performance.now();
 const daemon = await startDaemon(config, silentLogger);
 const loadMs = performance.now() - t0;

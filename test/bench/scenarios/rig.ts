@@ -38,6 +38,8 @@ export interface RigOptions {
   readonly config?: Readonly<Record<string, unknown>>;
   /** spread_tick off: each bucket's records go to the SIP layer in one synchronous burst */
   readonly burst?: boolean;
+  /** file URL of a compiled daemon.js to run instead of src/daemon.ts under tsx */
+  readonly daemonModule?: string;
   /** directory for a CPU profile (.cpuprofile) of registrantd during the storm */
   readonly cpuProfDir?: string;
 }
@@ -193,7 +195,11 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     const t0 = performance.now();
     const child = fork(fileURLToPath(new URL("./registrantd-probe.ts", import.meta.url)), [configPath], {
       execArgv,
-      env: { ...process.env, ...(opts.cpuProfDir !== undefined && { REGISTRANTD_BENCH_PROFILE: opts.cpuProfDir }) },
+      env: {
+        ...process.env,
+        ...(opts.cpuProfDir !== undefined && { REGISTRANTD_BENCH_PROFILE: opts.cpuProfDir }),
+        ...(opts.daemonModule !== undefined && { REGISTRANTD_BENCH_DAEMON: opts.daemonModule }),
+      },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     cleanups.push(async () => {
