@@ -123,6 +123,7 @@ export async function startEvents(config: EventsConfig, deps: EventsDeps): Promi
   });
   return {
     onStateChange(change) {
+      ws?.dispatchState(change);
       let ev: RegistrantEvent | undefined;
       try {
         ev = buildEvent(change, config.extended_params);

@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { RpcErrorBody } from "../mi/jsonrpc.js";
 import { METHOD_NOT_FOUND, invalidParams } from "../mi/reply.js";
 import type { RecordView } from "../registrant/operations.js";
+import type { StateChange } from "../registrant/state-change.js";
 import { stateName } from "../registrant/state.js";
 import { REGISTRANT_EVENTS } from "./catalog.js";
 import type { RegistrantEvent, RegistrantEventName } from "./catalog.js";
@@ -44,6 +45,8 @@ interface Client {
   events: ReadonlySet<RegistrantEventName>;
   /** undefined = every AOR */
   aors: ReadonlySet<string> | undefined;
+  /** `ws:state` notifications asked for (`"states": true`) */
+  states: boolean;
   alive: boolean;
   cut: boolean;
 }
@@ -65,6 +68,24 @@ function stringList(v: unknown): string[] | undefined {
   if (typeof v === "string") return [v];
   if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string")) return v;
   return undefined;
+}
+
+function stateParams(change: StateChange): Record<string, string | number> {
+  const params: Record<string, string | number> = {
+    aor: change.coords.aor,
+    contact: change.coords.contact,
+    registrar: change.coords.registrar,
+    record_id: change.recordId,
+    from: stateName(change.from),
+    state: stateName(change.to),
+    at_ms: change.atMs,
+  };
+  const cause = change.cause;
+  if (cause?.status !== undefined) params["status"] = cause.status;
+  if (cause?.reason !== undefined) params["reason"] = cause.reason;
+  if (cause?.expiresSec !== undefined) params["expires"] = cause.expiresSec;
+  if (cause?.destination !== undefined) params["destination"] = cause.destination;
+  return params;
 }
 
 function tokenOk(expected: string, given: string | undefined): boolean {
@@ -144,6 +165,20 @@ export class WebsocketSink {
     }
   }
 
+  /**
+   * `ws:state` to the clients that subscribed with `"states": true`: every state change, NOT_REGISTERED included
+   * (OpenSIPS raises no event for it, so a dashboard could not see an unREGISTER finish), with the SIP cause.
+   */
+  dispatchState(change: StateChange): void {
+    let body: string | undefined;
+    for (const c of this.clients) {
+      if (c.cut || !c.states) continue;
+      if (c.aors !== undefined && !c.aors.has(change.coords.aor)) continue;
+      body ??= JSON.stringify({ jsonrpc: "2.0", method: "ws:state", params: stateParams(change) });
+      this.send(c, body);
+    }
+  }
+
   async close(): Promise<void> {
     clearInterval(this.pingTimer);
     for (const c of this.clients) c.ws.close(WS_CLOSE.GOING_AWAY, "registrantd shutting down");
@@ -156,7 +191,7 @@ export class WebsocketSink {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const client: Client = { ws, events: new Set(), aors: undefined, alive: true, cut: false };
+    const client: Client = { ws, events: new Set(), aors: undefined, states: false, alive: true, cut: false };
     this.clients.add(client);
     this.log.debug({ remote: req.socket.remoteAddress }, "websocket client connected");
     ws.on("pong", () => {
@@ -210,6 +245,7 @@ export class WebsocketSink {
         }
         client.events = events;
         client.aors = aors;
+        client.states = p["states"] === true;
         this.reply(client, id, { events: [...events] });
         // same tick as the subscription: no event can slip in between snapshot and live stream
         if (p["snapshot"] !== false) this.sendSnapshot(client);
@@ -218,6 +254,7 @@ export class WebsocketSink {
       case "ws:unsubscribe":
         client.events = new Set();
         client.aors = undefined;
+        client.states = false;
         this.reply(client, id, "OK");
         return;
       default:
