@@ -153,6 +153,8 @@ describe("dashboard in headless Chromium", { timeout: 300_000 }, () => {
       /uac_registrant:disable → "OK"/,
     );
     await pageUntil("carol disabled", () => carolRow.locator(".c-enabled").textContent(), "no");
+    // the unREGISTER's 200 ends in NOT_REGISTERED, which has no E_REGISTRANT_* event: ws:state carries it
+    await pageUntil("carol unregistered", () => carolRow.getAttribute("data-state"), "NOT_REGISTERED_STATE");
     assert.equal(
       stack.service.find({ aor: carol.aor!, contact: carol.binding_URI!, registrar: carol.registrar! })?.enabled,
       false,
