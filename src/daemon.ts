@@ -22,6 +22,16 @@ import { Statistics } from "./statistics.js";
 import { StatusReport } from "./status/status-report.js";
 import { openStore } from "./store/open-store.js";
 import type { RegistrantStore } from "./store/store.js";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { instrumentMiDispatcher } from "./metrics/mi-metrics.js";
+import { metricsRoute } from "./metrics/metrics-route.js";
+import { instrumentSipClient } from "./metrics/sip-client-metrics.js";
+import { StoreHealth } from "./metrics/store-health.js";
+import { createStateLog } from "./state-log.js";
+import { createSipTrace } from "./trace/sip-trace.js";
+import { traceCommands } from "./trace/trace-commands.js";
+import { traceSipClient, wireTrace } from "./trace/wire-trace.js";
 
 /** A running registrantd: what main.ts stops on a signal, and what tests drive in-process. */
 export interface Daemon {
@@ -58,17 +68,38 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
   };
 
   try {
-    const store: RegistrantStore = await openStore(config, log);
-    closers.push(() => store.close());
+    const opened: RegistrantStore = await openStore(config, log);
+    closers.push(() => opened.close());
+    // the store as the engine sees it, watched for /metrics' DB health
+    const health = new StoreHealth(opened, 30_000, clock);
+    const store = health.store;
 
-    const sip = await SipStack.start({ ...SipStack.optionsFromConfig(config, log), clock });
+    // per-registrant SIP trace (off until switched on over MI): fed from the wire and from local outcomes
+    const trace = createSipTrace({ clock });
+    const sip = await SipStack.start({
+      ...SipStack.optionsFromConfig(config, log),
+      clock,
+      onWire: wireTrace(trace.callback),
+    });
     closers.push(() => sip.close());
+
+    // the metrics read their sources when scraped, so they can be built before the events they read
+    const late: { events?: Events } = {};
+    const metrics = createMetrics({
+      clock,
+      records: () => service.list(),
+      sip: () => sip.stats(),
+      events: () => late.events?.counters() ?? { raised: 0, rabbitmq: [], dropped: 0 },
+      db: health.read,
+    });
+    closers.push(() => Promise.resolve(metrics.close()));
+    const engineSip = instrumentSipClient(traceSipClient(sip, trace.callback), metrics, clock);
 
     // clustering (docs/clustering.md): the tag states exist before the engine, whose gate reads them
     const shtags = createShtagRegistry(config);
     const service = RegistrantService.fromConfig(config, {
       store,
-      sip,
+      sip: { send: (request) => engineSip.send(request), hasSocket: (spec) => sip.hasSocket(spec) },
       log,
       clock,
       isActive: (tag) => shtags.isActive(tag),
@@ -77,9 +108,13 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     const sr = new StatusReport(clock);
     service.onTableChange((c) => sr.onTableChange(c));
     service.onStateChange((c) => sr.onStateChange(c));
+    service.onTableChange(trace.onTableChange);
+    service.onTableChange(metrics.onTableChange);
+    service.onStateChange(metrics.onStateChange);
+    service.onStateChange(createStateLog(log));
 
-    const mi = createMiDispatcher({ log, stats });
-    const events = await startEvents(config.events, {
+    const mi = instrumentMiDispatcher(createMiDispatcher({ log, stats }), metrics);
+    const started = await startEvents(config.events, {
       log,
       stats,
       tls: config.tls,
@@ -88,9 +123,12 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
         const outcome = await mi.handle(text, "websocket");
         return outcome.kind === "reply" || outcome.kind === "parse-error" ? outcome.text : undefined;
       },
+      // the dashboard's first snapshot of 10,000 records is ~2 MB: far above a chatty client's backlog
+      websocket: { maxBufferedBytes: 64 * 1024 * 1024 },
     });
-    closers.push(() => events.close());
-    service.onStateChange((c) => events.onStateChange(c));
+    late.events = started;
+    closers.push(() => started.close());
+    service.onStateChange((c) => started.onStateChange(c));
 
     registrantGauges(stats, service);
     service.onStateChange(registrantCounters(stats));
@@ -118,7 +156,8 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     );
     mi.register(statisticsCommands(stats));
     mi.register(sr.commands());
-    mi.register(events.commands());
+    mi.register(started.commands());
+    mi.register(traceCommands({ trace, exists: (c) => service.find(c) !== undefined }));
 
     // the table is loaded before MI answers, so the first `list` already shows every record
     await service.start();
@@ -136,7 +175,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
       closers.push(() => cluster.stop());
       mi.register(clustererCommands(cluster));
       cluster.onChange((c) =>
-        events.raise("E_CLUSTERER_SHARING_TAG_CHANGED", {
+        started.raise("E_CLUSTERER_SHARING_TAG_CHANGED", {
           name: c.tag,
           cluster: c.clusterId,
           state: c.active ? "active" : "backup",
@@ -150,6 +189,18 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
       miHttp = await startMiHttp(config.mi_http, mi, log);
       const http = miHttp;
       closers.push(() => http.close());
+      // /metrics and /dashboard share the MI listener and its optional Basic auth
+      const auth = config.mi_http.auth !== undefined ? { auth: config.mi_http.auth } : {};
+      http.route("/metrics", metricsRoute(metrics, { log, ...auth }));
+      const ws = config.events.websocket;
+      const wsPort = started.websocketPort;
+      const websocket =
+        wsPort !== undefined
+          ? {
+              websocket: { ip: ws.ip, port: wsPort, path: ws.path, ...(ws.token !== undefined && { token: ws.token }) },
+            }
+          : {};
+      for (const r of dashboardRoutes({ ...auth, ...websocket })) http.route(r.path, r.handler);
     }
     if (config.mi_fifo.enabled) {
       const fifo = await startMiFifo(config.mi_fifo, mi, log);
@@ -167,7 +218,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
       service,
       mi,
       miHttp,
-      events,
+      events: started,
       sip,
       stop: async (opts = {}) => {
         if (stopped) return;

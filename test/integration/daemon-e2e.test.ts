@@ -222,6 +222,27 @@ test("registrantd bin: MariaDB rows registered on Kamailio, MI list/disable/enab
     assert.ok(logs.includes(line), `missing SR report ${JSON.stringify(line)} in ${JSON.stringify(logs)}`);
   }
 
+  // the operator side on the same listener: Prometheus metrics, the dashboard page, the per-record trace
+  const metrics = await (await fetch(`http://127.0.0.1:${miPort}/metrics`)).text();
+  assert.match(metrics, /^registrantd_registrants\{state="REGISTERED_STATE"\} [1-9]/m);
+  assert.match(metrics, /^registrantd_db_up\{kind="mariadb"\} 1$/m);
+  assert.match(metrics, /^registrantd_broker_up\{[^}]*\} 1$/m);
+  const page = await fetch(`http://127.0.0.1:${miPort}/dashboard/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+  const traced = (await mi("registrantd:record_trace", { ...dave, trace_mode: "on" })).result as Rec;
+  assert.equal(traced["traced"], true);
+  await mi("uac_registrant:force_register", dave);
+  await until(
+    "dave's trace holds the REGISTER sent after force_register",
+    async () => {
+      const t = (await mi("registrantd:record_trace", dave)).result as { Messages: unknown[] };
+      return t.Messages.length > 0;
+    },
+    20_000,
+    200,
+  );
+
   // no secret in anything the daemon printed
   assert.doesNotMatch(output, /alicepw|davepw/);
 
