@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,11 +131,15 @@ async function portOutsideEphemeralRange(): Promise<number> {
 export async function startPrivateMariadb(): Promise<PrivateMariadb> {
   const base = await mkdtemp(join(tmpdir(), "registrantd-mariadb-"));
   const datadir = join(base, "data");
+  // our own tmpdir: concurrent bootstraps in the shared /tmp collide on their temp-table file names
+  const tmp = join(base, "tmp");
+  await mkdir(tmp, { recursive: true });
   const install = spawnSync(
     "mariadb-install-db",
     [
       "--no-defaults",
       `--datadir=${datadir}`,
+      `--tmpdir=${tmp}`,
       "--auth-root-authentication-method=normal",
       "--skip-test-db",
       "--skip-name-resolve",
@@ -162,6 +166,7 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
       [
         "--no-defaults",
         `--datadir=${datadir}`,
+        `--tmpdir=${tmp}`,
         `--port=${port}`,
         "--bind-address=127.0.0.1",
         `--socket=${join(base, "mariadbd.sock")}`,
