@@ -1,6 +1,5 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import * as mariadb from "mariadb";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
 import { StoreUnavailableError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
@@ -12,7 +11,7 @@ import { openStore } from "../../src/store/open-store.js";
 import type { RegistrantStore } from "../../src/store/store.js";
 import { FakeTimers, JumpingClock, testSpecFromRow } from "../support/engine-harness.js";
 import { FAKE_DESTINATION, FakeSipClient, response } from "../support/fake-sip-client.js";
-import { createTestDatabase, startPrivateMariadb } from "../support/mariadb.js";
+import { createTestDatabase, startPrivateMariadb, whileTableLocked } from "../support/mariadb.js";
 import type { PrivateMariadb, TestDatabase } from "../support/mariadb.js";
 import { until } from "../support/until.js";
 
@@ -101,32 +100,10 @@ test(
     );
     const before = callIds();
 
-    // Hold a write lock from another connection so the reload's SELECT is certainly in flight when the server dies.
-    const locker = await mariadb.createConnection({
-      host: "127.0.0.1",
-      port: server.port,
-      user: "root",
-      database: db.name,
-    });
-    locker.on("error", () => undefined);
-    await locker.query("LOCK TABLES registrant WRITE");
-    const reloading = s.reloadAll().then(
-      () => "resolved",
-      (err: unknown) => err,
-    );
-    await until(
-      "the reload to wait on the table lock",
-      async () => {
-        const rows = await locker.query<{ n: bigint | number }[]>(
-          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT %registrant%' AND STATE LIKE '%lock%'",
-        );
-        return Number(rows[0]?.n ?? 0) > 0;
-      },
-      60_000,
-      50,
-    );
+    // the reload's SELECT is certainly in flight when the server dies: it waits on a lock another connection holds
+    const locked = await whileTableLocked(server, db.name, () => s.reloadAll());
     await server.kill();
-    const outcome = await reloading;
+    const outcome = await locked.outcome;
     assert.ok(outcome instanceof StoreUnavailableError, `reload outcome: ${String(outcome)}`);
 
     // memory untouched: same records, same dialogs, still registered
@@ -155,6 +132,6 @@ test(
     assert.deepEqual(callIds(), before);
     assert.ok(states().every((st) => st === RegState.REGISTERED_STATE));
     assert.equal([...s.list()].length, RECORDS);
-    await locker.end().catch(() => undefined);
+    locked.release();
   },
 );

@@ -1,13 +1,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import * as mariadb from "mariadb";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
 import { StoreUnavailableError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import type { RegistrantRow } from "../../src/registrant/record-spec.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { RegistrantStore } from "../../src/store/store.js";
-import { createTestDatabase, startPrivateMariadb } from "../support/mariadb.js";
+import { createTestDatabase, startPrivateMariadb, whileTableLocked } from "../support/mariadb.js";
 import type { PrivateMariadb, TestDatabase } from "../support/mariadb.js";
 import { until } from "../support/until.js";
 
@@ -50,37 +49,13 @@ test(
     assert.ok(server && store && db);
     assert.equal((await store.loadAll()).length, ROWS);
 
-    // Hold a write lock from another connection so our SELECT is certainly in flight when the server dies.
-    const locker = await mariadb.createConnection({
-      host: "127.0.0.1",
-      port: server.port,
-      user: "root",
-      database: db.name,
-    });
-    locker.on("error", () => undefined);
-    await locker.query("LOCK TABLES registrant WRITE");
-    const loading = store.loadAll();
-    const outcome = loading.then(
-      () => "resolved",
-      (err: unknown) => err,
-    );
-    await until(
-      "the load to wait on the table lock",
-      async () => {
-        const rows = await locker.query<{ n: bigint | number }[]>(
-          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT %registrant%' AND STATE LIKE '%lock%'",
-        );
-        return Number(rows[0]?.n ?? 0) > 0;
-      },
-      60_000,
-      50,
-    );
-
+    // the SELECT is certainly in flight when the server dies: it waits on a write lock another connection holds
+    const locked = await whileTableLocked(server, db.name, () => store!.loadAll());
     await server.kill();
-    const err = await outcome;
+    const err = await locked.outcome;
     assert.ok(err instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(err)}`);
     assert.equal(err.code, "STORE_UNAVAILABLE");
-    locker.destroy();
+    locked.release();
 
     // While the server is down, every call fails the same clean way (after the pool's acquire timeout).
     await assert.rejects(store.loadAll(), StoreUnavailableError);

@@ -228,3 +228,35 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
     },
   };
 }
+
+/**
+ * Runs `query` while another connection holds `LOCK TABLES <table> WRITE`, and resolves once the server shows the
+ * query's SELECT waiting on that lock: the caller can then kill the server knowing the query is in flight. The
+ * returned promise settles with the query's value or its error (never rejects); `release()` drops the locker.
+ */
+export async function whileTableLocked<T>(
+  server: PrivateMariadb,
+  database: string,
+  query: () => Promise<T>,
+  table = "registrant",
+): Promise<{ readonly outcome: Promise<unknown>; release(): void }> {
+  const locker = await mariadb.createConnection({ host: "127.0.0.1", port: server.port, user: "root", database });
+  locker.on("error", () => undefined);
+  await locker.query(`LOCK TABLES ${table} WRITE`);
+  const outcome = query().then(
+    (value) => value,
+    (err: unknown) => err,
+  );
+  await until(
+    `a SELECT on ${table} to wait on the table lock`,
+    async () => {
+      const rows = await locker.query<{ n: bigint | number }[]>(
+        `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT %${table}%' AND STATE LIKE '%lock%'`,
+      );
+      return Number(rows[0]?.n ?? 0) > 0;
+    },
+    60_000,
+    50,
+  );
+  return { outcome, release: () => locker.destroy() };
+}
