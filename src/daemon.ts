@@ -17,6 +17,7 @@ import { coreCommands } from "./mi/commands/core.js";
 import { registrantCounters, registrantGauges, statisticsCommands } from "./mi/commands/statistics.js";
 import { uacRegistrantCommands } from "./mi/commands/uac-registrant.js";
 import { RegistrantService } from "./registrant/registrant-service.js";
+import { SendPacer, sendPacerOptions } from "./sip/send-pacer.js";
 import { SipStack } from "./sip/sip-stack.js";
 import { Statistics } from "./statistics.js";
 import { StatusReport } from "./status/status-report.js";
@@ -94,12 +95,19 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     });
     closers.push(() => Promise.resolve(metrics.close()));
     const engineSip = instrumentSipClient(traceSipClient(sip, trace.callback), metrics, clock);
+    // send pacing (docs/performance.md): outermost, so a storm waits in its queue before any transaction starts
+    const paced = new SendPacer(
+      { send: (r) => engineSip.send(r), hasSocket: (s) => sip.hasSocket(s) },
+      sendPacerOptions(config),
+      clock,
+    );
+    closers.push(() => Promise.resolve(paced.close()));
 
     // clustering (docs/clustering.md): the tag states exist before the engine, whose gate reads them
     const shtags = createShtagRegistry(config);
     const service = RegistrantService.fromConfig(config, {
       store,
-      sip: { send: (request) => engineSip.send(request), hasSocket: (spec) => sip.hasSocket(spec) },
+      sip: paced,
       log,
       clock,
       isActive: (tag) => shtags.isActive(tag),

@@ -116,6 +116,12 @@ export interface Config extends ColumnNames {
   readonly stale_nonce_retry: number;
   /** `Contact: *` removals in a row before unique-binding enforcement gives up; 0 = unlimited */
   readonly unique_binding_max_removals: number;
+  /** send pacing (sip/send-pacer.ts): client transactions in flight at once; 0 = no cap */
+  readonly max_transactions_in_flight: number;
+  /** REGISTERs started per second, all registrars together; 0 = no limit */
+  readonly max_register_rate: number;
+  /** REGISTERs started per second towards one registrar (or outbound proxy); 0 = no limit */
+  readonly max_register_rate_per_registrar: number;
   readonly listen: readonly string[];
   readonly tls: Readonly<Record<string, TlsSocketOptions>>;
   readonly user_agent: string;
