@@ -36,10 +36,35 @@ export interface SrIdentifierView {
   readonly reports: readonly SrReport[];
 }
 
+/**
+ * Reports are kept as two parallel arrays, the times and the texts, and the ctime() date is made only when the
+ * reports are read: a registration storm writes three reports per record and a million records keep twenty each,
+ * so a report object with its own date string per entry was most of the memory per registrant
+ * (docs/performance.md).
+ */
 interface Identifier {
   status: number;
   details: string | undefined;
-  reports: SrReport[];
+  /** unix seconds, oldest first */
+  times: number[];
+  /** the texts, shared strings (see `internLog`) */
+  logs: string[];
+}
+
+const stateLogs = new Map<string, string>();
+
+/** One string per text, so a million identifiers share a handful of them. */
+function internLog(text: string): string {
+  let log = stateLogs.get(text);
+  if (log === undefined) {
+    log = text;
+    stateLogs.set(text, log);
+  }
+  return log;
+}
+
+function reportsOf(ident: Identifier): SrReport[] {
+  return ident.times.map((t, i) => ({ timestampSec: t, date: ctime(t), log: ident.logs[i]! }));
 }
 
 function statusFor(state: RegStateValue): number {
@@ -84,7 +109,7 @@ export class StatusReport {
     const name = stateName(change.to);
     ident.status = statusFor(change.to);
     ident.details = name;
-    this.addReport(ident, change.atMs, `state changed to ${name}\n`);
+    this.addReport(ident, change.atMs, internLog(`state changed to ${name}\n`));
   }
 
   groupNames(): readonly string[] {
@@ -99,7 +124,7 @@ export class StatusReport {
       name,
       status: i.status,
       ...(i.details === undefined ? {} : { details: i.details }),
-      reports: i.reports,
+      reports: reportsOf(i),
     }));
   }
 
@@ -109,9 +134,9 @@ export class StatusReport {
 
   private create(coords: Coords): Identifier {
     const name = stateName(RegState.NOT_REGISTERED_STATE);
-    const ident: Identifier = { status: SrStatus.NOT_READY, details: name, reports: [] };
+    const ident: Identifier = { status: SrStatus.NOT_READY, details: name, times: [], logs: [] };
     this.groups.get(UAC_REGISTRANT_GROUP)!.set(srIdentifier(coords), ident);
-    this.addReport(ident, this.clock.nowMs(), `created with state ${name}\n`);
+    this.addReport(ident, this.clock.nowMs(), internLog(`created with state ${name}\n`));
     return ident;
   }
 
@@ -119,7 +144,7 @@ export class StatusReport {
     const g = this.groups.get(group)!;
     let ident = g.get(identifier);
     if (ident === undefined) {
-      ident = { status, details, reports: [] };
+      ident = { status, details, times: [], logs: [] };
       g.set(identifier, ident);
     }
     ident.status = status === 0 ? 1 : status;
@@ -128,7 +153,11 @@ export class StatusReport {
   }
 
   private addReport(ident: Identifier, atMs: number, log: string): void {
-    ident.reports.push({ timestampSec: Math.floor(atMs / 1000), date: ctime(Math.floor(atMs / 1000)), log });
-    if (ident.reports.length > REPORTS_KEPT) ident.reports.shift();
+    ident.times.push(Math.floor(atMs / 1000));
+    ident.logs.push(log);
+    if (ident.times.length > REPORTS_KEPT) {
+      ident.times.shift();
+      ident.logs.shift();
+    }
   }
 }
