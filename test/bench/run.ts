@@ -172,7 +172,7 @@ const COMPONENTS: { name: string; file: string; args: string[]; gc?: boolean }[]
   { name: "MI", file: "mi.bench.ts", args: ["100000", "5"] },
   { name: "events", file: "events.bench.ts", args: ["100000"] },
   { name: "SIP transactions", file: "transactions.bench.ts", args: ["10000"] },
-  { name: "dashboard", file: "dashboard.bench.ts", args: ["100000"] },
+  { name: "dashboard", file: "dashboard.bench.ts", args: ["10000"] },
 ];
 
 async function runComponents(): Promise<Record<string, string>> {
