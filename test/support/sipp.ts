@@ -92,10 +92,12 @@ export class SippServer {
       `sipp ${opts.scenario} listening on ${port}`,
       async () => {
         if (child.exitCode !== null) throw new Error(`sipp exited early: ${err}`);
-        return readFile(join(dir, "messages.log")).then(
+        const logged = await readFile(join(dir, "messages.log")).then(
           () => true,
           () => false,
         );
+        // over TCP the log appears before listen(): wait until the kernel shows the port listening
+        return logged && (opts.transport === "udp" || (await tcpListening(port)));
       },
       20_000,
       50,
@@ -129,4 +131,18 @@ export async function startSipp(opts: SippOptions, cleanups: Cleanup[]): Promise
   const s = await SippServer.start(opts);
   cleanups.push(() => s.stop());
   return s;
+}
+
+/** Whether a socket is in LISTEN state on 127.0.0.1/any `port` (read from /proc, so no probe connection is made). */
+async function tcpListening(port: number): Promise<boolean> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = await readFile(table, "utf8").catch(() => "");
+    for (const line of text.split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      // state 0A = TCP_LISTEN
+      if (local?.endsWith(`:${hexPort}`) && state === "0A") return true;
+    }
+  }
+  return false;
 }
