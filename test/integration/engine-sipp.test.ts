@@ -118,7 +118,8 @@ describe("the engine against sipp registrars (loopback UDP)", { concurrency: tru
       (c) => c.coords.aor === coords["r503"]!.aor && c.to === S.REGISTRAR_ERROR_STATE,
     );
     const waitMs = view.registrationTimeoutSec * 1000 - failed.at(-1)!.atMs;
-    assert.ok(waitMs >= 3_000 && waitMs <= 4_000, `deadline = Retry-After, got ${waitMs} ms`);
+    // the deadline is whole seconds, rounded up; the change is stamped a moment after it is computed
+    assert.ok(waitMs >= 2_900 && waitMs <= 4_100, `deadline = Retry-After, got ${waitMs} ms`);
     await until("the retry", () => sent("r503").length >= 2, 30_000);
     const out = engine!.wire.filter((w) => w.direction === "out" && headerValue(w.message, "to")?.includes("ivan"));
     assert.ok(out[1]!.atMs - out[0]!.atMs >= 2_900, `waited ${out[1]!.atMs - out[0]!.atMs} ms`);
