@@ -191,6 +191,17 @@ describe("a node cut off from the lock server (network partition)", { timeout: 1
     t.diagnostic(`lock connection frozen: a dropped its tags after ${droppedMs} ms, b held them after ${movedMs} ms`);
     assert.ok(movedMs < (TAKEOVER_SEC + 6) * 1000, `tags moved after ${movedMs} ms`);
 
+    // the change lines come from the nodes' logs, which may trail what MI already answers
+    await until(
+      "both logs to show every tag's hand-over",
+      () =>
+        aTags.every(
+          (tag) =>
+            a.changes.some((c) => c.tag === tag && !c.active) && b.changes.some((c) => c.tag === tag && c.active),
+        ),
+      20_000,
+      100,
+    );
     for (const tag of aTags) {
       const aEnd = a.changes.filter((c) => c.tag === tag && !c.active).at(-1)?.atMs;
       const bStart = b.changes.filter((c) => c.tag === tag && c.active).at(-1)?.atMs;
