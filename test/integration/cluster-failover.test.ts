@@ -270,6 +270,13 @@ describe(
       n3.proc.kill("SIGTERM");
       await until("n2 to hold all 12 tags after n3's graceful stop", () => balanced([n2]), 60_000, 250);
       await exited;
+      // n2 still runs: its log may trail what MI already answers; read it once it shows every tag active
+      await until(
+        "n2's log to show all 12 tags active",
+        () => TAGS.every((tag) => n2.changes.filter((c) => c.tag === tag).at(-1)?.active === true),
+        20_000,
+        100,
+      );
 
       // at no moment two nodes active for one tag (their own logs)
       const end = Date.now();
