@@ -1,13 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnCli } from "./cli-run.js";
+import { activeTagsOf, clusterMi, startClusterNode } from "../support/cluster-node.js";
+import type { ClusterNode } from "../support/cluster-node.js";
 import { createTestDatabase, startPrivateMariadb } from "../support/mariadb.js";
 import type { PrivateMariadb, TestDatabase } from "../support/mariadb.js";
-import { freePort } from "../support/ports.js";
 import { UdpRegistrar } from "../support/udp-registrar.js";
 import { until } from "../support/until.js";
 
@@ -16,16 +15,7 @@ const TAGS = Array.from({ length: 12 }, (_, i) => `p${i}/1`);
 const EXPIRY = 30;
 const TAKEOVER_SEC = 6;
 
-interface Node {
-  readonly name: string;
-  readonly sipPort: number;
-  readonly miPort: number;
-  readonly proc: ChildProcess;
-  /** sharing tag transitions this node logged */
-  readonly changes: { atMs: number; tag: string; active: boolean }[];
-  killedAtMs?: number;
-  stdout: string;
-}
+type Node = ClusterNode;
 
 /** [from, to) intervals during which `node` had `tag` active, from its own log (to = kill time or now) */
 function activeIntervals(node: Node, tag: string, endMs: number): [number, number][] {
@@ -57,67 +47,20 @@ describe(
     const aorOf = (i: number): string => `sip:u${i}@example.com`;
 
     async function startNode(name: string): Promise<Node> {
-      const sipPort = await freePort();
-      const miPort = await freePort();
-      const config = {
-        db_url: db.url,
-        listen: [`udp:127.0.0.1:${sipPort}`],
-        timer_interval: 10,
-        enable_clustering: 1,
-        sharing_tag: TAGS.map((t) => `${t}=backup`),
-        cluster: {
-          node_id: name,
-          takeover_timeout: TAKEOVER_SEC,
-          heartbeat_interval: 500,
-          runtime_flush_interval: 250,
-        },
-        mi_http: { enabled: true, ip: "127.0.0.1", port: miPort, root: "mi" },
-        events: { websocket: { enabled: false } },
-      };
-      const file = join(dir, `${name}.json`);
-      writeFileSync(file, JSON.stringify(config));
-      const proc = spawnCli(["--config", file], { REGISTRANTD_LOG_LEVEL: "info" });
-      const node: Node = { name, sipPort, miPort, proc, changes: [], stdout: "" };
-      let partial = "";
-      proc.stdout?.on("data", (chunk: Buffer) => {
-        const text = partial + chunk.toString();
-        const lines = text.split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          if (!line.includes("sharing tag state changed")) continue;
-          const j = JSON.parse(line) as { time: number; tag: string; cluster: number; state: string };
-          node.changes.push({ atMs: j.time, tag: `${j.tag}/${j.cluster}`, active: j.state === "active" });
-        }
-      });
-      proc.stderr?.on("data", (chunk: Buffer) => (node.stdout += chunk.toString()));
+      const node = await startClusterNode({ name, dir, dbUrl: db.url, tags: TAGS, takeoverSec: TAKEOVER_SEC });
       nodes.push(node);
       return node;
     }
 
-    async function mi(node: Node, method: string, params: unknown = []): Promise<unknown> {
-      const res = await fetch(`http://127.0.0.1:${node.miPort}/mi`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-      });
-      const body = (await res.json()) as { result?: unknown; error?: unknown };
-      if (body.error !== undefined) throw new Error(JSON.stringify(body.error));
-      return body.result;
-    }
+    const mi = clusterMi;
 
     /** tags active per node, from MI; undefined while a node does not answer */
     async function activeTags(list: readonly Node[]): Promise<Map<string, string[]> | undefined> {
       const out = new Map<string, string[]>();
       for (const n of list) {
-        try {
-          const r = (await mi(n, "clusterer_list_shtags")) as { Tag: string; Cluster: number; State: string }[];
-          out.set(
-            n.name,
-            r.filter((t) => t.State === "active").map((t) => `${t.Tag}/${t.Cluster}`),
-          );
-        } catch {
-          return undefined;
-        }
+        const tags = await activeTagsOf(n);
+        if (tags === undefined) return undefined;
+        out.set(n.name, tags);
       }
       return out;
     }

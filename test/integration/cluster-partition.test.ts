@@ -1,15 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnCli } from "./cli-run.js";
+import { activeTagsOf, startClusterNode } from "../support/cluster-node.js";
+import type { ClusterNode } from "../support/cluster-node.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
-import { freePort } from "../support/ports.js";
 import { UdpRegistrar } from "../support/udp-registrar.js";
 import { until } from "../support/until.js";
 
@@ -66,13 +65,7 @@ class FreezingProxy {
   }
 }
 
-interface Node {
-  readonly name: string;
-  readonly sipPort: number;
-  readonly miPort: number;
-  readonly proc: ChildProcess;
-  readonly changes: { atMs: number; tag: string; active: boolean }[];
-}
+type Node = ClusterNode;
 
 describe("a node cut off from the lock server (network partition)", { timeout: 180_000 }, () => {
   let db: TestDatabase;
@@ -82,57 +75,19 @@ describe("a node cut off from the lock server (network partition)", { timeout: 1
   const nodes: Node[] = [];
 
   async function startNode(name: string, lockDbUrl: string): Promise<Node> {
-    const sipPort = await freePort();
-    const miPort = await freePort();
-    const file = join(dir, `${name}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        db_url: db.url,
-        listen: [`udp:127.0.0.1:${sipPort}`],
-        timer_interval: 10,
-        enable_clustering: 1,
-        sharing_tag: TAGS.map((t) => `${t}=backup`),
-        cluster: {
-          node_id: name,
-          lock_db_url: lockDbUrl,
-          takeover_timeout: TAKEOVER_SEC,
-          heartbeat_interval: 500,
-          runtime_flush_interval: 250,
-        },
-        mi_http: { enabled: true, ip: "127.0.0.1", port: miPort, root: "mi" },
-        events: { websocket: { enabled: false } },
-      }),
-    );
-    const proc = spawnCli(["--config", file], { REGISTRANTD_LOG_LEVEL: "info" });
-    const node: Node = { name, sipPort, miPort, proc, changes: [] };
-    let partial = "";
-    proc.stdout?.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.includes("sharing tag state changed")) continue;
-        const j = JSON.parse(line) as { time: number; tag: string; cluster: number; state: string };
-        node.changes.push({ atMs: j.time, tag: `${j.tag}/${j.cluster}`, active: j.state === "active" });
-      }
+    const node = await startClusterNode({
+      name,
+      dir,
+      dbUrl: db.url,
+      ...(lockDbUrl !== "" && { lockDbUrl }),
+      tags: TAGS,
+      takeoverSec: TAKEOVER_SEC,
     });
     nodes.push(node);
     return node;
   }
 
-  async function active(node: Node): Promise<string[] | undefined> {
-    try {
-      const res = await fetch(`http://127.0.0.1:${node.miPort}/mi`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "clusterer:list_shtags" }),
-      });
-      const body = (await res.json()) as { result: { Tag: string; Cluster: number; State: string }[] };
-      return body.result.filter((t) => t.State === "active").map((t) => `${t.Tag}/${t.Cluster}`);
-    } catch {
-      return undefined;
-    }
-  }
+  const active = activeTagsOf;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "registrantd-partition-"));
