@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { activeTagsOf, clusterMi, startClusterNode } from "../support/cluster-node.js";
+import {
+  activeTagsOf,
+  clusterMi,
+  insertTaggedRows,
+  killClusterNodes,
+  startClusterNode,
+} from "../support/cluster-node.js";
 import type { ClusterNode } from "../support/cluster-node.js";
 import { createTestDatabase, startPrivateMariadb } from "../support/mariadb.js";
 import type { PrivateMariadb, TestDatabase } from "../support/mariadb.js";
@@ -84,27 +90,20 @@ describe(
       server = await startPrivateMariadb();
       db = await createTestDatabase({ port: server.port });
       registrar = await UdpRegistrar.start();
-      const values: unknown[] = [];
-      const rows: string[] = [];
-      for (let i = 0; i < RECORDS; i++) {
-        rows.push("(?, ?, ?, ?, ?, 0)");
-        values.push(`sip:127.0.0.1:${registrar.port}`, aorOf(i), `sip:u${i}@192.0.2.1:5060`, EXPIRY, tagOf(i));
-      }
-      await db.query(
-        `INSERT INTO registrant (registrar, aor, binding_URI, expiry, cluster_shtag, state) VALUES ${rows.join(", ")}`,
-        values,
+      await insertTaggedRows(
+        db,
+        Array.from({ length: RECORDS }, (_, i) => ({
+          registrar: `sip:127.0.0.1:${registrar.port}`,
+          aor: aorOf(i),
+          binding: `sip:u${i}@192.0.2.1:5060`,
+          expiry: EXPIRY,
+          shtag: tagOf(i),
+        })),
       );
     });
 
     after(async () => {
-      for (const n of nodes) n.proc.kill("SIGKILL");
-      await Promise.all(
-        nodes.map((n) =>
-          n.proc.exitCode === null && n.proc.signalCode === null
-            ? new Promise((r) => n.proc.once("exit", r))
-            : Promise.resolve(),
-        ),
-      );
+      await killClusterNodes(nodes);
       await registrar?.close();
       await db?.drop().catch(() => undefined);
       await server?.destroy();

@@ -5,7 +5,7 @@ import { createConnection, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { activeTagsOf, startClusterNode } from "../support/cluster-node.js";
+import { activeTagsOf, insertTaggedRows, killClusterNodes, startClusterNode } from "../support/cluster-node.js";
 import type { ClusterNode } from "../support/cluster-node.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
@@ -94,27 +94,20 @@ describe("a node cut off from the lock server (network partition)", { timeout: 1
     db = await createTestDatabase();
     proxy = await FreezingProxy.start(Number(new URL(db.url.replace("mysql:", "http:")).port));
     registrar = await UdpRegistrar.start();
-    const rows: string[] = [];
-    const values: unknown[] = [];
-    for (let i = 0; i < RECORDS; i++) {
-      rows.push("(?, ?, ?, 30, ?, 0)");
-      values.push(`sip:127.0.0.1:${registrar.port}`, `sip:v${i}@example.com`, `sip:v${i}@192.0.2.2`, TAGS[i % 4]);
-    }
-    await db.query(
-      `INSERT INTO registrant (registrar, aor, binding_URI, expiry, cluster_shtag, state) VALUES ${rows.join(", ")}`,
-      values,
+    await insertTaggedRows(
+      db,
+      Array.from({ length: RECORDS }, (_, i) => ({
+        registrar: `sip:127.0.0.1:${registrar.port}`,
+        aor: `sip:v${i}@example.com`,
+        binding: `sip:v${i}@192.0.2.2`,
+        expiry: 30,
+        shtag: TAGS[i % 4]!,
+      })),
     );
   });
 
   after(async () => {
-    for (const n of nodes) n.proc.kill("SIGKILL");
-    await Promise.all(
-      nodes.map((n) =>
-        n.proc.exitCode === null && n.proc.signalCode === null
-          ? new Promise((r) => n.proc.once("close", r))
-          : Promise.resolve(),
-      ),
-    );
+    await killClusterNodes(nodes);
     await proxy?.close();
     await registrar?.close();
     await db?.drop().catch(() => undefined);

@@ -90,3 +90,28 @@ export async function activeTagsOf(node: ClusterNode): Promise<string[] | undefi
     return undefined;
   }
 }
+
+/** SIGKILLs every node still running and waits until each has exited (its output fully read). */
+export async function killClusterNodes(nodes: readonly ClusterNode[]): Promise<void> {
+  for (const n of nodes) n.proc.kill("SIGKILL");
+  await Promise.all(
+    nodes.map((n) =>
+      n.proc.exitCode === null && n.proc.signalCode === null
+        ? new Promise((r) => n.proc.once("close", r))
+        : Promise.resolve(),
+    ),
+  );
+}
+
+/** One INSERT of enabled registrant rows carrying a sharing tag. */
+export async function insertTaggedRows(
+  db: { query(sql: string, values?: unknown[]): Promise<unknown> },
+  rows: readonly { registrar: string; aor: string; binding: string; expiry: number; shtag: string }[],
+): Promise<void> {
+  await db.query(
+    `INSERT INTO registrant (registrar, aor, binding_URI, expiry, cluster_shtag, state) VALUES ${rows
+      .map(() => "(?, ?, ?, ?, ?, 0)")
+      .join(", ")}`,
+    rows.flatMap((r) => [r.registrar, r.aor, r.binding, r.expiry, r.shtag]),
+  );
+}
