@@ -6,15 +6,12 @@
  *
  *   node --import tsx test/bench/dashboard.bench.ts [records]
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { chromium } from "playwright-core";
 import type { Page } from "playwright-core";
 import type { RegisterRequest, SendOutcome } from "../../src/sip/sip-client.js";
 import { FAKE_DESTINATION, FakeSipClient, response } from "../support/fake-sip-client.js";
 import { row } from "../support/engine-harness.js";
+import { launchChromium } from "../support/headless-chromium.js";
 import { OperatorStack } from "../support/operator-stack.js";
 
 const RECORDS = Number(process.argv[2] ?? 100_000);
@@ -49,22 +46,8 @@ for (let i = 0; i < RECORDS; i++) {
   );
 }
 const stack = await OperatorStack.start({ rows, sip: fake });
-const profile = await mkdtemp(join(tmpdir(), "registrantd-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env["CHROMIUM"] ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 1600, height: 900 },
-});
+const browser = await launchChromium();
+const context = browser.context;
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   const total = `${RECORDS} shown of ${RECORDS}`;
@@ -107,7 +90,6 @@ try {
   );
   console.log(`  sort by registrar: ${sortMs.toFixed(0)} ms; filter to 100 rows: ${filterMs.toFixed(0)} ms`);
 } finally {
-  await context.close();
+  await browser.close();
   await stack.stop();
-  await rm(profile, { recursive: true, force: true });
 }

@@ -1,15 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import type { BrowserContext, Page } from "playwright-core";
 import type { RegisterRequest, SendOutcome } from "../../src/sip/sip-client.js";
 import { FAKE_DESTINATION, FakeSipClient, response } from "../support/fake-sip-client.js";
 import { row } from "../support/engine-harness.js";
 import { OperatorStack } from "../support/operator-stack.js";
+import { launchChromium } from "../support/headless-chromium.js";
 import { until } from "../support/until.js";
 
 /**
@@ -21,7 +20,6 @@ import { until } from "../support/until.js";
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ARTIFACTS = process.env["TEST_ARTIFACTS"] ?? join(REPO, "test-artifacts");
 const RECORDS = Number(process.env["DASHBOARD_RECORDS"] ?? 2_000);
-const CHROMIUM = process.env["CHROMIUM"] ?? "/usr/bin/chromium";
 
 /** Polls a page value (text or attribute) until it matches: no DOM types needed in the test's TypeScript. */
 async function pageUntil(
@@ -61,7 +59,7 @@ describe("dashboard in headless Chromium", { timeout: 300_000 }, () => {
   let stack: OperatorStack;
   let context: BrowserContext;
   let page: Page;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   const fake = new FakeSipClient();
   let holdCarol = true;
   const pageErrors: string[] = [];
@@ -75,22 +73,8 @@ describe("dashboard in headless Chromium", { timeout: 300_000 }, () => {
     }
     // failed records wait an hour before retrying, so the event stream stays readable in the screenshot
     stack = await OperatorStack.start({ rows, sip: fake, options: { failureRetryIntervalSec: 3600 } });
-    profile = await mkdtemp(join(tmpdir(), "registrantd-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1600, height: 900 },
-    });
+    browser = await launchChromium();
+    context = browser.context;
     // a loaded 2-core CI machine: every wait is generous
     context.setDefaultTimeout(60_000);
     page = context.pages()[0] ?? (await context.newPage());
@@ -98,9 +82,8 @@ describe("dashboard in headless Chromium", { timeout: 300_000 }, () => {
   });
 
   after(async () => {
-    await context?.close().catch(() => undefined);
+    await browser?.close();
     await stack?.stop().catch(() => undefined);
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it("shows the table live, changes a row on an event, runs an action and shows the MI answer", async () => {
