@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "eslint.config.js", "docs/examples/**"] },
+  { ignores: ["dist/**", ".bench-dist*/**", "node_modules/**", "eslint.config.js", "docs/examples/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

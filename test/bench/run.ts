@@ -3,14 +3,15 @@
  * bench-results/<timestamp>.json. Measurements only, never pass/fail.
  *
  *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--no-components] [--no-floor]
- *                    [--cold-only] [--tsx] [--out FILE]
+ *                    [--cold-only] [--quick] [--tsx] [--dist .bench-dist-NAME] [--out FILE]
  *
  * Per N: rig A = MariaDB store, no events: cold start, storm (CPU, lag, time-to-registered), MI list of the whole
  * table, steady state over one expiry window. Rig B = db_text store, every event to RabbitMQ with confirms: cold
  * start, storm with MI `list` of one record every 100 ms, events/s. Then the floor program against a fresh load
  * registrar. Components: the older focused benches (engine ticks, store load, MI, events, SIP transactions),
  * each run as its own process and its output kept verbatim. `--cold-only`: cold start from MariaDB only (for sizes
- * such as 1,000,000 where a storm takes too long on a small machine).
+ * such as 1,000,000 where a storm takes too long on a small machine). `--quick`: rig A's cold start, storm and
+ * settled memory only, no floor and no components (to compare one change quickly).
  *
  * registrantd runs compiled, as the bin does: the sources are built with tsconfig.build.json into .bench-dist/
  * (git-ignored) first. `--tsx` runs src/ under tsx instead (esbuild's keepNames adds a few % of CPU).
@@ -47,7 +48,9 @@ const { values } = parseArgs({
     "no-components": { type: "boolean", default: false },
     "no-floor": { type: "boolean", default: false },
     "cold-only": { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
     tsx: { type: "boolean", default: false },
+    dist: { type: "string", default: ".bench-dist" },
     "floor-window": { type: "string", default: "1000" },
     out: { type: "string" },
   },
@@ -103,13 +106,14 @@ async function runSize(n: number): Promise<SizeResult> {
       res.storm = (await runStorm(rig)).figures;
       log(`N=${n}: storm ${res.storm.wallS.toFixed(1)} s, ${res.storm.cpuPer1000S.toFixed(3)} CPU-s/1000`);
       res.settled = await settledMemory(rig);
+      if (values.quick) return;
       res.listAll = await listAll(rig);
       res.steady = await steadyState(rig, EXPIRY);
     } finally {
       await rig.close();
     }
   });
-  if (values["cold-only"]) return res;
+  if (values["cold-only"] || values.quick) return res;
   log(`N=${n}: rig B (db_text, events to RabbitMQ, list of one during the storm)`);
   await attempt("rig B", res.errors, async () => {
     const queue = await openEventsQueue();
@@ -136,7 +140,7 @@ async function runSize(n: number): Promise<SizeResult> {
       await queue.close();
     }
   });
-  if (!values["no-floor"]) {
+  if (!values["no-floor"] && !values.quick) {
     log(`N=${n}: floor`);
     await attempt("floor", res.errors, async () => {
       const registrar = await startLoadRegistrar();
@@ -157,11 +161,12 @@ async function buildDaemon(): Promise<string | undefined> {
   if (values.tsx) return undefined;
   const root = fileURLToPath(new URL("../../", import.meta.url));
   const tsc = fileURLToPath(new URL("../../node_modules/typescript/bin/tsc", import.meta.url));
-  log("compiling src/ into .bench-dist/");
-  await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", ".bench-dist"], {
-    cwd: root,
-  });
-  return pathToFileURL(join(root, ".bench-dist", "daemon.js")).href;
+  // --dist: a directory per concurrent bench run (one level below the repository, named .bench-dist*)
+  const dist = values.dist;
+  if (!/^\.bench-dist[\w-]*$/.test(dist)) throw new Error(`--dist must be .bench-dist followed by a name: ${dist}`);
+  log(`compiling src/ into ${dist}/`);
+  await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", dist], { cwd: root });
+  return pathToFileURL(join(root, dist, "daemon.js")).href;
 }
 const daemonModule = await buildDaemon();
 
@@ -274,7 +279,7 @@ const machine = {
 log(`machine: ${JSON.stringify(machine)}`);
 const results: SizeResult[] = [];
 for (const n of SIZES) results.push(await runSize(n));
-const components = values["no-components"] ? {} : await runComponents();
+const components = values["no-components"] || values.quick ? {} : await runComponents();
 
 /** The storm profile(s) written by the probe, summarised (self and inclusive time). */
 async function profiles(): Promise<Record<string, { self: ProfileLine[]; inclusive: ProfileLine[] }>> {
