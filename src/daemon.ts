@@ -164,7 +164,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     );
     mi.register(statisticsCommands(stats));
     mi.register(sr.commands());
-    mi.register(started.commands());
+    mi.register(started.commands({ clusterer: config.enable_clustering === 1 }));
     mi.register(traceCommands({ trace, exists: (c) => service.find(c) !== undefined }));
 
     // the table is loaded before MI answers, so the first `list` already shows every record

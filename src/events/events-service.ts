@@ -2,6 +2,7 @@ import type { EventsConfig, TlsSocketOptions } from "../config/config.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { eventCommands } from "../mi/commands/events.js";
+import type { EventCommandOptions } from "../mi/commands/events.js";
 import type { MiCommand } from "../mi/command.js";
 import type { RecordView } from "../registrant/operations.js";
 import type { StateChange } from "../registrant/state-change.js";
@@ -61,7 +62,8 @@ export interface Events {
   /** every raised event, for in-process observers (tests, metrics) */
   onEvent(listener: (ev: RegistrantEvent) => void): () => void;
   subscribe(event: string, socket: string): SubscribeResult;
-  commands(): MiCommand[];
+  /** the EVI MI commands; `clusterer`: clustering is on, so the clusterer's event is published too */
+  commands(opts?: EventCommandOptions): MiCommand[];
   counters(): EventsCounters;
   /** the websocket's bound port, when it is enabled */
   readonly websocketPort: number | undefined;
@@ -141,7 +143,7 @@ export async function startEvents(config: EventsConfig, deps: EventsDeps): Promi
     },
     onEvent: (listener) => bus.on(listener),
     subscribe: (event, socket) => subs.subscribe(event, socket),
-    commands: () => eventCommands(subs),
+    commands: (opts) => eventCommands(subs, opts),
     counters() {
       const rabbitmq = subs.counters();
       const dropped = rabbitmq.reduce((n, c) => n + c.counters.dropped, 0);

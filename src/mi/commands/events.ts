@@ -1,14 +1,27 @@
 import { MiError } from "../../errors.js";
-import { REGISTRANT_EVENTS, eventId, isRegistrantEvent } from "../../events/catalog.js";
-import type { RegistrantEventName } from "../../events/catalog.js";
+import { OTHER_EVENTS, REGISTRANT_EVENTS, eventId } from "../../events/catalog.js";
+import type { PublishedEventName } from "../../events/catalog.js";
 import type { Subscriber, Subscriptions } from "../../events/subscriptions.js";
 import type { MiCommand, MiParams } from "../command.js";
+
+export interface EventCommandOptions {
+  /** clustering is on: the clusterer module's E_CLUSTERER_SHARING_TAG_CHANGED is published too */
+  readonly clusterer: boolean;
+}
+
+/** id of the clusterer's event: the next id after uac_registrant's nine, as when clusterer registers it after them */
+const CLUSTERER_EVENT_ID = eventId(REGISTRANT_EVENTS[REGISTRANT_EVENTS.length - 1]!) + 1;
 
 /**
  * OpenSIPS's EVI MI commands (reference mi-and-events §7.3) over registrantd's subscriber table: 4.0
  * `evi:*` names with the 3.x names as aliases, OpenSIPS's reply shapes and error texts.
  */
-export function eventCommands(subs: Subscriptions): MiCommand[] {
+export function eventCommands(subs: Subscriptions, opts: EventCommandOptions = { clusterer: false }): MiCommand[] {
+  const published: readonly PublishedEventName[] = opts.clusterer
+    ? [...REGISTRANT_EVENTS, ...OTHER_EVENTS]
+    : REGISTRANT_EVENTS;
+  const idOf = (name: PublishedEventName): number =>
+    name === "E_CLUSTERER_SHARING_TAG_CHANGED" ? CLUSTERER_EVENT_ID : eventId(name);
   const str = (p: MiParams, name: string): string => {
     const v = p[name];
     const s = typeof v === "number" ? String(v) : typeof v === "string" ? v : "";
@@ -16,9 +29,10 @@ export function eventCommands(subs: Subscriptions): MiCommand[] {
     return s;
   };
   const subscriberJson = (s: Subscriber) => ({ socket: s.printed, expire: "never" });
-  const known = (name: string): RegistrantEventName => {
-    if (!isRegistrantEvent(name)) throw new MiError(404, "Event not published");
-    return name;
+  const known = (name: string): PublishedEventName => {
+    const found = published.find((n) => n === name);
+    if (found === undefined) throw new MiError(404, "Event not published");
+    return found;
   };
 
   return [
@@ -53,7 +67,7 @@ export function eventCommands(subs: Subscriptions): MiCommand[] {
       aliases: ["events_list"],
       recipes: [[]],
       handler() {
-        return { Events: REGISTRANT_EVENTS.map((name) => ({ name, id: eventId(name) })) };
+        return { Events: published.map((name) => ({ name, id: idOf(name) })) };
       },
     },
     {
@@ -69,22 +83,24 @@ export function eventCommands(subs: Subscriptions): MiCommand[] {
       ],
       handler(p) {
         if (p["event"] === undefined) {
-          const Events = REGISTRANT_EVENTS.filter((n) => subs.subscribers(n).length > 0).map((name) => ({
-            name,
-            id: eventId(name),
-            Subscribers: subs.subscribers(name).map(subscriberJson),
-          }));
+          const Events = published
+            .filter((n) => subs.subscribers(n).length > 0)
+            .map((name) => ({
+              name,
+              id: idOf(name),
+              Subscribers: subs.subscribers(name).map(subscriberJson),
+            }));
           return { Events };
         }
         const name = known(str(p, "event"));
         if (p["socket"] === undefined) {
           const list = subs.subscribers(name);
           if (list.length === 0) return { Event: {} };
-          return { Event: { name, id: eventId(name), Subscribers: list.map(subscriberJson) } };
+          return { Event: { name, id: idOf(name), Subscribers: list.map(subscriberJson) } };
         }
         const found = subs.find(name, str(p, "socket"));
         if (found === undefined) throw new MiError(404, "Subscriber does not exist");
-        return { Event: { name, id: eventId(name), Subscriber: subscriberJson(found) } };
+        return { Event: { name, id: idOf(name), Subscriber: subscriberJson(found) } };
       },
     },
   ];

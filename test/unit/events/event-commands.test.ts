@@ -108,3 +108,39 @@ describe("EVI MI commands", () => {
     );
   });
 });
+
+describe("EVI MI commands with clustering on", () => {
+  const subs = new Subscriptions({ outboxSize: 10, log: silentLogger });
+  after(() => subs.close(100));
+  const cmds = eventCommands(subs, { clusterer: true });
+  const run = (name: string, params: MiParams = {}) => cmds.find((x) => x.name === name)!.handler(params);
+
+  it("evi:list also lists the clusterer's E_CLUSTERER_SHARING_TAG_CHANGED, after the nine", () => {
+    const events = (run("evi:list") as Listing).Events;
+    assert.equal(events.length, 10);
+    assert.deepEqual(events[9], { name: "E_CLUSTERER_SHARING_TAG_CHANGED", id: 15 });
+  });
+
+  it("evi:subscribers shows a subscriber of the clusterer's event", () => {
+    // OpenSIPS prints the socket without the default password and port
+    const socket = "rabbitmq:guest@127.0.0.1/shtag_changes";
+    run("evi:subscribe", {
+      event: "E_CLUSTERER_SHARING_TAG_CHANGED",
+      socket: "rabbitmq:guest:guest@127.0.0.1:5672/shtag_changes",
+    });
+    assert.deepEqual(run("evi:subscribers", { event: "E_CLUSTERER_SHARING_TAG_CHANGED" }), {
+      Event: { name: "E_CLUSTERER_SHARING_TAG_CHANGED", id: 15, Subscribers: [{ socket, expire: "never" }] },
+    });
+    assert.deepEqual(run("evi:subscribers"), {
+      Events: [{ name: "E_CLUSTERER_SHARING_TAG_CHANGED", id: 15, Subscribers: [{ socket, expire: "never" }] }],
+    });
+  });
+
+  it("without clustering the clusterer's event is not published to MI", () => {
+    const plain = eventCommands(subs).find((x) => x.name === "evi:subscribers")!;
+    assert.throws(
+      () => plain.handler({ event: "E_CLUSTERER_SHARING_TAG_CHANGED" }),
+      (e: unknown) => e instanceof MiError && e.miCode === 404,
+    );
+  });
+});
