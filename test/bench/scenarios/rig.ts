@@ -191,7 +191,9 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     const configPath = join(dir, "config.json");
     await writeFile(configPath, JSON.stringify(benchConfig(opts, ports, storeKeys)));
 
-    const execArgv = ["--import", "tsx", "--max-old-space-size=8192", "--expose-gc"];
+    // BENCH_NODE_ARGS: extra V8/Node flags for registrantd's process, to try a flag against the same storm
+    const extra = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+    const execArgv = ["--import", "tsx", "--max-old-space-size=8192", "--expose-gc", ...extra];
     const t0 = performance.now();
     const child = fork(fileURLToPath(new URL("./registrantd-probe.ts", import.meta.url)), [configPath], {
       execArgv,
