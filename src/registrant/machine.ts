@@ -1,7 +1,14 @@
 import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { SipResponse } from "../sip/message.js";
-import type { RegisterRequest, SendOutcome, SipClient } from "../sip/sip-client.js";
+import { isDeferring } from "../sip/sip-client.js";
+import type {
+  DeferringSipClient,
+  RegisterRequest,
+  SendOutcome,
+  SipClient,
+  StartTransaction,
+} from "../sip/sip-client.js";
 import { cryptoRandInt, newDialogIds } from "./dialog-ids.js";
 import type { RandomInt } from "./dialog-ids.js";
 import type { EngineOptions } from "./engine-options.js";
@@ -15,6 +22,7 @@ import type { RegStateValue } from "./state.js";
 import type { StateChange } from "./state-change.js";
 
 type Cause = NonNullable<StateChange["cause"]>;
+type Authorization = NonNullable<RegisterRequest["authorization"]>;
 
 /** 423 retries allowed in one registration cycle (OpenSIPS has no limit, reference §11.11). */
 const MAX_INTERVAL_RETRIES = 2;
@@ -70,10 +78,14 @@ export class RegistrantMachine {
   private txCounter = 0;
   private readonly rand: RandomInt;
   private readonly jitter: () => number;
+  private readonly sip: Pick<DeferringSipClient, "defer">;
 
   constructor(private readonly deps: MachineDeps) {
     this.rand = deps.rand ?? cryptoRandInt;
     this.jitter = deps.jitter ?? Math.random;
+    const sip = deps.sip;
+    // a client without a queue of its own gives every send its slot at once
+    this.sip = isDeferring(sip) ? sip : { defer: (_hop, item, onSlot) => onSlot(item, (r) => sip.send(r)) };
   }
 
   /** Fresh Call-ID and From-tag, CSeq restarts (reference §5.5). */
@@ -210,7 +222,7 @@ export class RegistrantMachine {
 
   // ---- sending ----
 
-  private register(rec: RegistrantRecord, kind: SendKindValue, auth?: RegisterRequest["authorization"]): void {
+  private register(rec: RegistrantRecord, kind: SendKindValue, auth?: Authorization): void {
     if (kind === SendKind.register) {
       rec.staleRetries = 0;
       rec.intervalRetries = 0;
@@ -219,31 +231,45 @@ export class RegistrantMachine {
     rec.lastRegisterSentSec = this.nowSec();
     const to = auth === undefined ? REGISTERING_STATE : AUTHENTICATING_STATE;
     this.transition(rec, to);
-    this.send(rec, kind, buildRegister(rec, rec.wantedExpiresSec, this.extras(auth)));
+    this.send(rec, kind, auth);
   }
 
-  private unregister(rec: RegistrantRecord, kind: SendKindValue, auth?: RegisterRequest["authorization"]): void {
+  private unregister(rec: RegistrantRecord, kind: SendKindValue, auth?: Authorization): void {
     if (auth === undefined) rec.staleRetries = 0;
     rec.cseq++;
     this.transition(rec, auth === undefined ? UNREGISTERING_STATE : AUTHENTICATING_UNREGISTER_STATE);
-    this.send(rec, kind, buildRegister(rec, kind === SendKind.unregisterAll ? "*" : 0, this.extras(auth)));
+    this.send(rec, kind, auth);
   }
 
-  private extras(auth: RegisterRequest["authorization"] | undefined): {
-    userAgent?: string | undefined;
-    authorization?: RegisterRequest["authorization"] | undefined;
-  } {
-    return { userAgent: this.deps.options.userAgent, authorization: auth };
-  }
-
-  private send(rec: RegistrantRecord, kind: SendKindValue, request: RegisterRequest): void {
-    const tx = ++this.txCounter;
-    rec.pendingTx = tx;
+  /**
+   * A new transaction for the record. The request is built when the SIP client gives it a slot (at once, or when
+   * it leaves the send queue), from the record as it is then: only what differs per send is kept meanwhile.
+   */
+  private send(rec: RegistrantRecord, kind: SendKindValue, auth: Authorization | undefined): void {
+    rec.pendingTx = ++this.txCounter;
     rec.pendingKind = kind;
+    rec.pendingAuth = auth;
+    // still queued from a transaction that was dropped since (sharing tag backup): that place in line serves this one
+    if (rec.sendQueued) return;
+    rec.sendQueued = true;
+    this.sip.defer(rec.spec.proxy ?? rec.registrar, rec, this.onSlot);
+  }
+
+  private readonly onSlot = (rec: RegistrantRecord, start: StartTransaction): void => {
+    rec.sendQueued = false;
+    const tx = rec.pendingTx;
+    if (tx === 0) return; // dropped while it waited: nobody would read the outcome
+    const kind = rec.pendingKind;
+    const expires = kind === SendKind.unregisterAll ? "*" : kind === SendKind.unregister ? 0 : rec.wantedExpiresSec;
+    const request = buildRegister(rec, expires, {
+      userAgent: this.deps.options.userAgent,
+      authorization: rec.pendingAuth,
+    });
+    rec.pendingAuth = undefined;
     const id = rec.id;
     let outcome: Promise<SendOutcome>;
     try {
-      outcome = this.deps.sip.send(request);
+      outcome = start(request);
     } catch (error) {
       outcome = Promise.resolve({ kind: "transport-error", error: toError(error) });
     }
@@ -251,7 +277,7 @@ export class RegistrantMachine {
       (o) => this.onOutcome(id, tx, o),
       (error: unknown) => this.onOutcome(id, tx, { kind: "transport-error", error: toError(error) }),
     );
-  }
+  };
 
   // ---- outcomes (reference §5.2) ----
 

@@ -51,6 +51,11 @@ export class RegistrantRecord implements Coords {
   /** token of the transaction in flight, 0 = none */
   pendingTx = 0;
   pendingKind: SendKindValue = SendKind.register;
+  /** credentials of the pending transaction until its request is built */
+  pendingAuth: { readonly header: "Authorization" | "Proxy-Authorization"; readonly value: string } | undefined =
+    undefined;
+  /** waiting in the SIP client's send queue (the request is built when it leaves it) */
+  sendQueued = false;
   /** stale=true retries used in this auth cycle */
   staleRetries = 0;
   /** 423 retries in this cycle (loop protection) */

@@ -59,6 +59,15 @@ export interface SchedulerDeps {
   readonly onClockJump?: (driftSec: number) => void;
 }
 
+/** The due records of one spread tick, handed out in order, record i at `startMs + i·stepMs` (monotonic). */
+interface Spread {
+  readonly records: RegistrantRecord[];
+  readonly startMs: number;
+  readonly stepMs: number;
+  /** index of the next record to hand out */
+  next: number;
+}
+
 /** Wall-vs-monotonic drift between two firings that counts as a clock jump (NTP slews stay far below). */
 const CLOCK_JUMP_MS = 2_000;
 
@@ -74,7 +83,9 @@ const CLOCK_JUMP_MS = 2_000;
 export class BucketScheduler {
   private nextBucket = 0;
   private cancelTick: (() => void) | undefined;
-  private readonly spread = new Map<() => void, RegistrantRecord>();
+  /** one timer walks the spread records (a timer per record cost ~200 B each, a million in a 1M storm) */
+  private spread: Spread | undefined;
+  private cancelSpread: (() => void) | undefined;
   private running = false;
   private lastFiring: { wallMs: number; monoMs: number } | undefined;
 
@@ -96,17 +107,21 @@ export class BucketScheduler {
     this.cancelTick?.();
     this.cancelTick = undefined;
     // records waiting for their slot go back in their heap, so a later start() still sees them
-    for (const [cancel, rec] of this.spread) {
-      cancel();
+    const spread = this.spread;
+    this.endSpread();
+    if (spread === undefined) return;
+    for (let i = spread.next; i < spread.records.length; i++) {
+      const rec = spread.records[i]!;
       this.deps.table.schedule(rec, nextCheckSec(rec, this.deps.options.timerIntervalSec));
     }
-    this.spread.clear();
   }
 
   /** Handle the next bucket now; returns how many records were due. */
   tick(): number {
     const { table, clock, options } = this.deps;
     this.detectClockJump();
+    // the previous spread is overdue by now (it ends at 90% of the period): its rest goes first
+    if (this.spread !== undefined) this.handOut(Number.POSITIVE_INFINITY);
     const bucket = this.nextBucket;
     this.nextBucket = (bucket + 1) % bucketCount(options);
     const nowSec = Math.floor(clock.nowMs() / 1000);
@@ -120,16 +135,31 @@ export class BucketScheduler {
       for (const rec of ready) this.visitSafely(rec);
       return due.length;
     }
-    const stepMs = (this.periodMs * 0.9) / ready.length;
-    ready.forEach((rec, i) => {
-      if (i === 0) return this.visitSafely(rec);
-      const cancel = this.deps.timers.set(Math.floor(i * stepMs), () => {
-        this.spread.delete(cancel);
-        this.visitSafely(rec);
-      });
-      this.spread.set(cancel, rec);
-    });
+    this.spread = { records: ready, startMs: clock.monoMs(), stepMs: (this.periodMs * 0.9) / ready.length, next: 0 };
+    this.handOut(0);
     return due.length;
+  }
+
+  /** Visits the spread records whose time has come `elapsedMs` after the tick, then waits for the next one. */
+  private handOut(elapsedMs: number): void {
+    const spread = this.spread!;
+    const { records, stepMs } = spread;
+    while (spread.next < records.length && Math.floor(spread.next * stepMs) <= elapsedMs) {
+      this.visitSafely(records[spread.next++]!);
+    }
+    if (this.spread !== spread) return; // stopped by a visit
+    if (spread.next >= records.length) return this.endSpread();
+    const waitMs = spread.startMs + Math.floor(spread.next * stepMs) - this.deps.clock.monoMs();
+    this.cancelSpread = this.deps.timers.set(Math.max(0, waitMs), () => {
+      this.cancelSpread = undefined;
+      this.handOut(this.deps.clock.monoMs() - spread.startMs);
+    });
+  }
+
+  private endSpread(): void {
+    this.cancelSpread?.();
+    this.cancelSpread = undefined;
+    this.spread = undefined;
   }
 
   /**

@@ -1,7 +1,14 @@
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { TransportError } from "../errors.js";
-import type { RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
+import type {
+  DeferringSipClient,
+  OnSlot,
+  RegisterRequest,
+  SendOutcome,
+  SipClient,
+  StartTransaction,
+} from "./sip-client.js";
 
 /**
  * Send pacing, a SipClient decorator: at most `maxInFlight` client transactions at once, and REGISTERs started at
@@ -41,10 +48,13 @@ const realTimers: PacerTimers = {
   },
 };
 
-interface Waiting {
+/** A plain `send()` waiting in a queue: its request and the resolver of the promise its caller holds. */
+interface WaitingRequest {
   readonly req: RegisterRequest;
   readonly resolve: (outcome: SendOutcome | Promise<SendOutcome>) => void;
 }
+
+const startWaitingRequest: OnSlot<WaitingRequest> = (w, start) => w.resolve(start(w.req));
 
 /** A token bucket: `rate` tokens per second, holding at most `burst`. */
 class TokenBucket {
@@ -112,11 +122,38 @@ class Fifo<T> {
   }
 }
 
-/** The requests waiting for one next hop, and its rate limit. */
+/**
+ * The sends waiting for one next hop as (item, onSlot) pairs kept flat in one FIFO: a waiting send costs two array
+ * slots and no object of its own.
+ */
+class SendQueue {
+  private readonly fifo = new Fifo<unknown>();
+
+  get size(): number {
+    return this.fifo.size >> 1;
+  }
+
+  push<T>(item: T, onSlot: OnSlot<T>): void {
+    this.fifo.push(item);
+    this.fifo.push(onSlot);
+  }
+
+  /** Removes the oldest send and gives it to `fn`; false when empty. */
+  shift(fn: (item: unknown, onSlot: OnSlot<unknown>) => void): boolean {
+    if (this.fifo.size === 0) return false;
+    const item = this.fifo.shift();
+    fn(item, this.fifo.shift() as OnSlot<unknown>);
+    return true;
+  }
+}
+
+/** The sends waiting for one next hop, and its rate limit. */
 interface Lane {
   readonly key: string;
-  readonly queue: Fifo<Waiting>;
+  readonly queue: SendQueue;
   readonly bucket: TokenBucket | undefined;
+  /** starts a transaction towards this next hop, counted in flight */
+  readonly start: StartTransaction;
   /** true while the lane is in the turn order */
   queued: boolean;
 }
@@ -124,7 +161,7 @@ interface Lane {
 /** Burst of a bucket: 20 ms worth of tokens, so sends leave in small groups at the timer's pace. */
 const burstOf = (rate: number): number => Math.max(1, Math.ceil(rate / 50));
 
-export class SendPacer implements SipClient {
+export class SendPacer implements DeferringSipClient {
   private readonly lanes = new Map<string, Lane>();
   private readonly turns = new Fifo<Lane>();
   private readonly overall: TokenBucket | undefined;
@@ -156,19 +193,26 @@ export class SendPacer implements SipClient {
 
   send(req: RegisterRequest): Promise<SendOutcome> {
     if (this.closed) return this.inner.send(req);
-    const lane = this.lane(req.proxy ?? req.requestUri);
+    return new Promise((resolve) => this.defer(req.proxy ?? req.requestUri, { req, resolve }, startWaitingRequest));
+  }
+
+  /**
+   * Hands `item` to `onSlot` as soon as the limits allow, now or when it leaves `nextHop`'s queue; `onSlot` builds
+   * the request then and starts it through the function it is given (which counts it in flight).
+   */
+  defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>): void {
+    if (this.closed) return onSlot(item, (r) => this.inner.send(r));
+    const lane = this.lane(nextHop);
     // fast path: nothing waiting anywhere and every limit has room
-    if (this.waiting === 0 && this.canStart(lane)) return this.start(lane, req);
+    if (this.waiting === 0 && this.canStart(lane)) return this.grant(lane, item, onSlot as OnSlot<unknown>);
     this.paced++;
     this.waiting++;
-    return new Promise((resolve) => {
-      lane.queue.push({ req, resolve });
-      if (!lane.queued) {
-        lane.queued = true;
-        this.turns.push(lane);
-      }
-      this.drain();
-    });
+    lane.queue.push(item, onSlot);
+    if (!lane.queued) {
+      lane.queued = true;
+      this.turns.push(lane);
+    }
+    this.drain();
   }
 
   /** Answers every waiting request with a transport error (the daemon is stopping) and stops pacing. */
@@ -177,11 +221,13 @@ export class SendPacer implements SipClient {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     const err = new TransportError("SIP stack closed");
+    const refuse = (): Promise<SendOutcome> => Promise.resolve({ kind: "transport-error", error: err });
+    const answer = (item: unknown, onSlot: OnSlot<unknown>): void => {
+      this.waiting--;
+      onSlot(item, refuse);
+    };
     for (let lane = this.turns.shift(); lane !== undefined; lane = this.turns.shift()) {
-      for (let w = lane.queue.shift(); w !== undefined; w = lane.queue.shift()) {
-        this.waiting--;
-        w.resolve({ kind: "transport-error", error: err });
-      }
+      while (lane.queue.shift(answer));
       lane.queued = false;
     }
   }
@@ -190,12 +236,14 @@ export class SendPacer implements SipClient {
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       const rate = this.options.ratePerRegistrar;
-      lane = {
+      const created: Lane = {
         key,
-        queue: new Fifo(),
+        queue: new SendQueue(),
         bucket: rate > 0 ? new TokenBucket(rate, burstOf(rate), this.clock.monoMs()) : undefined,
+        start: (req) => this.start(created, req),
         queued: false,
       };
+      lane = created;
       this.lanes.set(key, lane);
     }
     return lane;
@@ -209,6 +257,11 @@ export class SendPacer implements SipClient {
     const tookLane = lane.bucket?.take(now) ?? true;
     const tookOverall = this.overall?.take(now) ?? true;
     return tookLane && tookOverall;
+  }
+
+  /** The slot is `item`'s: `onSlot` builds its request and starts it (or nothing) through the lane's `start`. */
+  private grant(lane: Lane, item: unknown, onSlot: OnSlot<unknown>): void {
+    onSlot(item, lane.start);
   }
 
   private start(lane: Lane, req: RegisterRequest): Promise<SendOutcome> {
@@ -255,10 +308,9 @@ export class SendPacer implements SipClient {
       }
       const lane = this.turns.shift()!;
       if (this.canStart(lane)) {
-        const w = lane.queue.shift()!;
         this.waiting--;
         idle = 0;
-        w.resolve(this.start(lane, w.req));
+        lane.queue.shift((item, onSlot) => this.grant(lane, item, onSlot));
       } else {
         idle++;
         waitMs = Math.min(waitMs, lane.bucket?.waitMs(now) ?? 1);

@@ -48,3 +48,24 @@ export type SendOutcome =
 export interface SipClient {
   send(request: RegisterRequest): Promise<SendOutcome>;
 }
+
+/** Starts one transaction for `request` (counted by the client that handed it out) and resolves with its outcome. */
+export type StartTransaction = (request: RegisterRequest) => Promise<SendOutcome>;
+
+/**
+ * Called once when a deferred send gets its slot: it builds the request now and starts it with `start`, or starts
+ * nothing when the send is no longer wanted.
+ */
+export type OnSlot<T> = (item: T, start: StartTransaction) => void;
+
+/**
+ * A client that can hold a send until it has room (the send pacer). The request is built only when it leaves the
+ * queue, so a registration storm keeps one pointer per waiting record instead of a built request and its promises.
+ */
+export interface DeferringSipClient extends SipClient {
+  defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>): void;
+}
+
+export function isDeferring(client: SipClient): client is DeferringSipClient {
+  return typeof (client as Partial<DeferringSipClient>).defer === "function";
+}

@@ -125,6 +125,59 @@ describe("SendPacer", () => {
     assert.equal(pacer.stats().queued, 0);
   });
 
+  it("defer: the item waits as it is, onSlot builds and starts its request when it leaves the queue", async () => {
+    const { inner, pacer } = setup({ maxInFlight: 1 });
+    const built: number[] = [];
+    const outcomes: SendOutcome[] = [];
+    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void => {
+      built.push(i);
+      void start(req(i)).then((o) => outcomes.push(o));
+    };
+    for (let i = 0; i < 3; i++) pacer.defer("sip:registrar.test", i, onSlot);
+    assert.deepEqual(built, [0], "only the one with a slot is built");
+    assert.deepEqual(pacer.stats(), { inFlight: 1, queued: 2, paced: 2 });
+    inner.sent[0]!.resolve(OK);
+    await flush();
+    assert.deepEqual(built, [0, 1]);
+    inner.sent[1]!.resolve(OK);
+    await flush();
+    inner.sent[2]!.resolve(OK);
+    await flush();
+    assert.deepEqual(built, [0, 1, 2]);
+    assert.equal(outcomes.length, 3);
+    assert.equal(pacer.stats().inFlight, 0);
+  });
+
+  it("defer: a slot whose owner starts nothing goes to the next one in line", async () => {
+    const { inner, pacer } = setup({ maxInFlight: 1 });
+    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void => {
+      if (i !== 1) void start(req(i));
+    };
+    for (let i = 0; i < 3; i++) pacer.defer("sip:registrar.test", i, onSlot);
+    inner.sent[0]!.resolve(OK);
+    await flush();
+    assert.deepEqual(
+      inner.sent.map((s) => s.request.callId),
+      ["c0", "c2"],
+    );
+    assert.deepEqual(pacer.stats(), { inFlight: 1, queued: 0, paced: 2 });
+  });
+
+  it("defer after close() hands the item a start that refuses with a transport error", async () => {
+    const { pacer } = setup({ maxInFlight: 1 });
+    const outcomes: SendOutcome[] = [];
+    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void =>
+      void start(req(i)).then((o) => outcomes.push(o));
+    pacer.defer("sip:registrar.test", 0, onSlot);
+    pacer.defer("sip:registrar.test", 1, onSlot);
+    pacer.close();
+    await flush();
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ["transport-error"],
+    );
+  });
+
   it("refuses negative or non-finite limits", () => {
     assert.throws(() => setup({ rate: -1 }), RangeError);
     assert.throws(() => setup({ maxInFlight: Number.NaN }), RangeError);
