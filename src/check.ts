@@ -8,6 +8,7 @@ import { coordsKey } from "./registrant/coords.js";
 import { checkRow } from "./registrant/row-check.js";
 import { columnLabeler, REGISTRANT_TABLE_VERSION } from "./store/columns.js";
 import { openStore } from "./store/open-store.js";
+import { loadAllRows } from "./store/store.js";
 import type { RegistrantStore } from "./store/store.js";
 import { formatSocketSpec, parseSocketSpec } from "./sip/transport/socket-spec.js";
 
@@ -57,7 +58,7 @@ export async function runCheck(
     return 1;
   }
   try {
-    const rows = await store.loadAll();
+    const rows = await loadAllRows(store);
     line(
       `store: ${where}: table ${config.table_name}, version ${REGISTRANT_TABLE_VERSION}, ${rows.length} row${rows.length === 1 ? "" : "s"}`,
     );

@@ -36,7 +36,7 @@ export class StoreHealth {
       );
     this.store = {
       kind: inner.kind,
-      loadAll: () => track(inner.loadAll()),
+      scanAll: (visit) => track(inner.scanAll(visit)),
       loadOne: (coords) => track(inner.loadOne(coords)),
       writeState: (coords, state) => track(inner.writeState(coords, state)),
       close: () => inner.close(),

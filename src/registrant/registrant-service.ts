@@ -18,7 +18,7 @@ import type { RegistrantRecord } from "./record.js";
 import type { RecordSpec, RegistrantRow, ShtagRef } from "./record-spec.js";
 import { wireReaders } from "./response.js";
 import type { ReplyReaders } from "./response.js";
-import { checkRow } from "./row-check.js";
+import { rowChecker } from "./row-check.js";
 import { BucketScheduler, nextCheckSec, realTimers } from "./scheduler.js";
 import type { TimerPort } from "./scheduler.js";
 import { RegState, isWaiting } from "./state.js";
@@ -131,12 +131,12 @@ export class RegistrantService implements RegistrantOperations {
       readonly clock?: Clock;
     },
   ): RegistrantService {
-    const ctx = {
+    const check = rowChecker({
       timerInterval: config.timer_interval,
       defaultExpires: config.default_expires,
       hasSocket: (spec: string) => deps.sip.hasSocket(spec),
       columnName: columnLabeler(config),
-    };
+    });
     return new RegistrantService({
       store: deps.store,
       sip: deps.sip,
@@ -144,7 +144,7 @@ export class RegistrantService implements RegistrantOperations {
       log: deps.log,
       options: engineOptionsFromConfig(config),
       specFromRow: (row) => {
-        const checked = checkRow(row, ctx);
+        const checked = check(row);
         return checked.ok ? checked.spec : checked.error;
       },
       ...(deps.isActive !== undefined && { isActive: deps.isActive }),
@@ -200,20 +200,20 @@ export class RegistrantService implements RegistrantOperations {
    * the table or disabled in it are unregistered. A store failure leaves memory untouched and rejects.
    */
   async reloadAll(): Promise<void> {
-    const rows = await this.load(() => this.deps.store.loadAll());
-    const specs: RecordSpec[] = [];
-    const seen = new Set<string>();
-    for (const row of rows) {
-      const spec = this.check(row);
-      if (spec === undefined) continue;
-      const key = coordsKey(spec);
-      if (seen.has(key)) {
-        this.deps.log.error({ rowId: row.id }, "duplicate (aor, binding_URI, registrar) in the table: row skipped");
-        continue;
-      }
-      seen.add(key);
-      specs.push(spec);
-    }
+    // each row is checked as it arrives: only the specs of the valid rows are kept, keyed once
+    const specs = new Map<string, RecordSpec>();
+    await this.load(() =>
+      this.deps.store.scanAll((row) => {
+        const spec = this.check(row);
+        if (spec === undefined) return;
+        const key = coordsKey(spec);
+        if (specs.has(key)) {
+          this.deps.log.error({ rowId: row.id }, "duplicate (aor, binding_URI, registrar) in the table: row skipped");
+          return;
+        }
+        specs.set(key, spec);
+      }),
+    );
     this.reconcileAll(specs);
   }
 
@@ -309,17 +309,18 @@ export class RegistrantService implements RegistrantOperations {
 
   // ---- internals ----
 
-  private reconcileAll(specs: readonly RecordSpec[]): void {
+  /** `specs`: by coordsKey, in table order */
+  private reconcileAll(specs: ReadonlyMap<string, RecordSpec>): void {
     const old = new Map<string, RegistrantRecord>();
     for (const rec of this.table.all()) old.set(coordsKey(rec), rec);
     const next: RegistrantRecord[] = [];
     const added: RegistrantRecord[] = [];
     const replaced: [RegistrantRecord, RegistrantRecord][] = [];
     const toggled: [RegistrantRecord, boolean][] = [];
-    for (const spec of specs) {
-      const key = coordsKey(spec);
-      const prev = old.get(key);
-      old.delete(key);
+    for (const [key, spec] of specs) {
+      // the first load finds an empty table: no lookup
+      const prev = old.size === 0 ? undefined : old.get(key);
+      if (prev !== undefined) old.delete(key);
       if (prev === undefined) {
         const rec = this.fresh(spec);
         next.push(rec);

@@ -26,13 +26,129 @@ const MAX_CLUSTER_ID = 2 ** 31 - 1;
 /** OpenSIPS keeps the expiry in an unsigned int */
 const MAX_EXPIRY = 2 ** 32 - 1;
 
+/** What checking one text of a column gave: the string specs keep, and why the row is refused (undefined: fine). */
+interface Checked<T = undefined> {
+  readonly text: string;
+  readonly refusal: string | undefined;
+  readonly value: T;
+}
+
+/** Distinct texts remembered per column in a load; past it, a new text is checked for its row alone. */
+const MEMO_LIMIT = 4096;
+
+/**
+ * One column's check, remembered per distinct text: a trunk table repeats a handful of registrars, proxies,
+ * sockets, tags and passwords over thousands of rows, so each is parsed once and every spec holding it shares one
+ * string (a million specs, one registrar string). Bounded, so unique texts (usernames) cost a lookup, no memory.
+ */
+class ColumnMemo<T> {
+  private readonly seen = new Map<string, Checked<T>>();
+
+  constructor(
+    private readonly check: (text: string) => Checked<T>,
+    private readonly limit: number,
+  ) {}
+
+  get(text: string): Checked<T> {
+    let checked = this.seen.get(text);
+    if (checked === undefined) {
+      checked = this.check(text);
+      if (this.seen.size < this.limit) this.seen.set(text, checked);
+    }
+    return checked;
+  }
+}
+
+const fine = (text: string): Checked => ({ text, refusal: undefined, value: undefined });
+
+/** a URI without user part: the registrar and the proxy */
+function hostUriCheck(what: "registrant" | "proxy", column: string): (text: string) => Checked {
+  return (text) => {
+    const parsed = parseUri(text);
+    if (!parsed.ok) return { text, refusal: `cannot parse ${column} uri [${text}]`, value: undefined };
+    const user = parsed.uri.user;
+    return user ? { text, refusal: `${what} uri must not have user [${user}]`, value: undefined } : fine(text);
+  };
+}
+
+/** The checks of the columns whose values repeat, remembered over one checker's rows (see ColumnMemo). */
+class RepeatingColumns {
+  readonly registrar: ColumnMemo<undefined>;
+  readonly proxy: ColumnMemo<undefined>;
+  readonly thirdParty: ColumnMemo<undefined>;
+  readonly username: ColumnMemo<undefined>;
+  readonly password: ColumnMemo<undefined>;
+  /** value: reg-id + +sip.instance make a unique binding (§6.6) */
+  readonly bindingParams: ColumnMemo<boolean>;
+  readonly forcedSocket: ColumnMemo<undefined>;
+  readonly shtag: ColumnMemo<ShtagRef | undefined>;
+
+  constructor(ctx: RowCheckContext, limit: number) {
+    this.registrar = new ColumnMemo(hostUriCheck("registrant", "registrar"), limit);
+    this.proxy = new ColumnMemo(hostUriCheck("proxy", "proxy"), limit);
+    this.thirdParty = new ColumnMemo(
+      (text) =>
+        parseUri(text).ok
+          ? fine(text)
+          : { text, refusal: `cannot parse third party registrant uri [${text}]`, value: undefined },
+      limit,
+    );
+    // not checked; only shared
+    this.username = new ColumnMemo(fine, limit);
+    this.password = new ColumnMemo(fine, limit);
+    this.bindingParams = new ColumnMemo((text) => {
+      // OpenSIPS's parse_params; binding_params must start with `;` (§11)
+      const names = text.startsWith(";") ? contactParamNames(text) : undefined;
+      if (names === undefined) return { text, refusal: `Bogus params [${text}]`, value: false };
+      // fresh per row: OpenSIPS's loader never reset these markers (§11.2)
+      const unique = names.some((n) => n.startsWith("reg-id")) && names.some((n) => n.startsWith("+sip.instance"));
+      return { text, refusal: undefined, value: unique };
+    }, limit);
+    this.forcedSocket = new ColumnMemo(
+      (text) =>
+        ctx.hasSocket(text) ? fine(text) : { text, refusal: `invalid forced socket [${text}]`, value: undefined },
+      limit,
+    );
+    this.shtag = new ColumnMemo((text) => {
+      // name/cluster_id; a bad id skips this row only (§11.5)
+      const slash = text.indexOf("/");
+      if (slash < 0) {
+        return { text, refusal: `Bad naming for sharing tag <${text}>, <name/cluster_id> expected`, value: undefined };
+      }
+      const tag = trimSpaces(text.slice(0, slash));
+      const idText = trimSpaces(text.slice(slash + 1));
+      const clusterId = /^\d+$/.test(idText) ? Number(idText) : NaN;
+      if (!(clusterId <= MAX_CLUSTER_ID)) {
+        return { text, refusal: `Invalid cluster id <${idText}> for sharing tag <${tag}>`, value: undefined };
+      }
+      return { text, refusal: undefined, value: { tag, clusterId } };
+    }, limit);
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * OpenSIPS's per-row load checks (reference §3.1, reg_db_handler.c), in its order and with its log texts; the
  * first failure rejects the row. Differences, on purpose (reference §11): a NULL expiry takes default_expires, the
  * unique-binding flag is computed for this row alone, an invalid cluster id rejects only this row, and
- * binding_params must start with `;` (OpenSIPS would send a malformed Contact).
+ * binding_params must start with `;` (OpenSIPS would send a malformed Contact). For a whole load, `rowChecker`
+ * gives the same verdicts faster.
  */
 export function checkRow(row: RegistrantRow, ctx: RowCheckContext): RowCheckResult {
+  return checkWith(row, ctx, new RepeatingColumns(ctx, 0));
+}
+
+/**
+ * checkRow for the rows of whole loads: the columns whose values repeat are checked once per distinct text and
+ * their strings shared between specs (see ColumnMemo); the memory stays bounded however many rows it sees.
+ */
+export function rowChecker(ctx: RowCheckContext): (row: RegistrantRow) => RowCheckResult {
+  const repeating = new RepeatingColumns(ctx, MEMO_LIMIT);
+  return (row) => checkWith(row, ctx, repeating);
+}
+
+function checkWith(row: RegistrantRow, ctx: RowCheckContext, repeating: RepeatingColumns): RowCheckResult {
   const name = (c: RowColumn): string => ctx.columnName?.(c) ?? c;
   const reject = (column: RowColumn, reason: string): { ok: false; error: RowError } => ({
     ok: false,
@@ -40,9 +156,9 @@ export function checkRow(row: RegistrantRow, ctx: RowCheckContext): RowCheckResu
   });
 
   // 1. the three key columns
-  const { registrar, aor, binding_URI: contact } = row;
-  if (registrar === null || aor === null || contact === null) {
-    const column = registrar === null ? "registrar" : aor === null ? "aor" : "binding_URI";
+  const { aor, binding_URI: contact } = row;
+  if (row.registrar === null || aor === null || contact === null) {
+    const column = row.registrar === null ? "registrar" : aor === null ? "aor" : "binding_URI";
     return reject(
       column,
       `columns [${name("registrar")}] or/and [${name("aor")}] or/and [${name("binding_URI")}] cannot be null -> skipping`,
@@ -50,43 +166,30 @@ export function checkRow(row: RegistrantRow, ctx: RowCheckContext): RowCheckResu
   }
 
   // 2. registrar: a URI without user part
-  const registrarUri = parseUri(registrar);
-  if (!registrarUri.ok) return reject("registrar", `cannot parse registrar uri [${registrar}]`);
-  if (registrarUri.uri.user) return reject("registrar", `registrant uri must not have user [${registrarUri.uri.user}]`);
+  const registrar = repeating.registrar.get(row.registrar);
+  if (registrar.refusal !== undefined) return reject("registrar", registrar.refusal);
 
   // 3. proxy (optional): a URI without user part
-  const proxy = nonEmpty(row.proxy);
-  if (proxy !== undefined) {
-    const proxyUri = parseUri(proxy);
-    if (!proxyUri.ok) return reject("proxy", `cannot parse proxy uri [${proxy}]`);
-    if (proxyUri.uri.user) return reject("proxy", `proxy uri must not have user [${proxyUri.uri.user}]`);
-  }
+  const proxy = optional(row.proxy, repeating.proxy);
+  if (proxy?.refusal !== undefined) return reject("proxy", proxy.refusal);
 
   // 4. aor
   if (!parseUri(aor).ok) return reject("aor", `cannot parse aor uri [${aor}]`);
 
   // 5. third party registrant (optional)
-  const thirdParty = nonEmpty(row.third_party_registrant);
-  if (thirdParty !== undefined && !parseUri(thirdParty).ok) {
-    return reject("third_party_registrant", `cannot parse third party registrant uri [${thirdParty}]`);
-  }
+  const thirdParty = optional(row.third_party_registrant, repeating.thirdParty);
+  if (thirdParty?.refusal !== undefined) return reject("third_party_registrant", thirdParty.refusal);
 
   // 6. binding URI
   if (!parseUri(contact).ok) return reject("binding_URI", `cannot parse contact uri [${contact}]`);
 
   // 7. username and password are not checked; empty means "not provisioned"
-  const username = nonEmpty(row.username);
-  const password = nonEmpty(row.password);
+  const username = optional(row.username, repeating.username);
+  const password = optional(row.password, repeating.password);
 
   // 8. binding params: OpenSIPS's parse_params; reg-id + +sip.instance make a unique binding (§6.6)
-  const bindingParams = nonEmpty(row.binding_params);
-  let uniqueBinding = false;
-  if (bindingParams !== undefined) {
-    const names = bindingParams.startsWith(";") ? contactParamNames(bindingParams) : undefined;
-    if (names === undefined) return reject("binding_params", `Bogus params [${bindingParams}]`);
-    // fresh per row: OpenSIPS's loader never reset these markers (§11.2)
-    uniqueBinding = names.some((n) => n.startsWith("reg-id")) && names.some((n) => n.startsWith("+sip.instance"));
-  }
+  const bindingParams = optional(row.binding_params, repeating.bindingParams);
+  if (bindingParams?.refusal !== undefined) return reject("binding_params", bindingParams.refusal);
 
   // 9. expiry: NULL takes default_expires (§11.1); a given value must exceed timer_interval
   let expirySec: number;
@@ -105,64 +208,51 @@ export function checkRow(row: RegistrantRow, ctx: RowCheckContext): RowCheckResu
   }
 
   // 10. forced socket (optional): must be one of our listeners
-  const forcedSocket = nonEmpty(row.forced_socket);
-  if (forcedSocket !== undefined && !ctx.hasSocket(forcedSocket)) {
-    return reject("forced_socket", `invalid forced socket [${forcedSocket}]`);
-  }
+  const forcedSocket = optional(row.forced_socket, repeating.forcedSocket);
+  if (forcedSocket?.refusal !== undefined) return reject("forced_socket", forcedSocket.refusal);
 
   // 11. sharing tag (optional): name/cluster_id; a bad id skips this row only (§11.5)
-  let shtag: ShtagRef | undefined;
-  const shtagText = nonEmpty(row.cluster_shtag);
-  if (shtagText !== undefined) {
-    const slash = shtagText.indexOf("/");
-    if (slash < 0) {
-      return reject("cluster_shtag", `Bad naming for sharing tag <${shtagText}>, <name/cluster_id> expected`);
-    }
-    const tag = trimSpaces(shtagText.slice(0, slash));
-    const idText = trimSpaces(shtagText.slice(slash + 1));
-    const clusterId = /^\d+$/.test(idText) ? Number(idText) : NaN;
-    if (!(clusterId <= MAX_CLUSTER_ID)) {
-      return reject("cluster_shtag", `Invalid cluster id <${idText}> for sharing tag <${tag}>`);
-    }
-    shtag = { tag, clusterId };
-  }
+  const shtag = optional(row.cluster_shtag, repeating.shtag);
+  if (shtag?.refusal !== undefined) return reject("cluster_shtag", shtag.refusal);
 
   // 12. state: 0 enabled, anything else disabled (NULL reads as 0)
   const state = row.state === null ? 0 : toInteger(row.state);
   if (state === undefined) return reject("state", `invalid state [${String(row.state)}]`);
 
-  const spec: RecordSpec = {
+  // the optional fields are added only when set (no `undefined` keys), one by one: no spread of temporaries
+  const spec: Mutable<RecordSpec> = {
     aor,
     contact,
-    registrar,
-    ...((ctx.source ?? "db") === "db" ? { dbId: row.id } : {}),
-    ...(proxy !== undefined ? { proxy } : {}),
-    ...(thirdParty !== undefined ? { thirdPartyRegistrant: thirdParty } : {}),
-    ...(username !== undefined ? { username } : {}),
-    ...(password !== undefined ? { password } : {}),
-    ...(bindingParams !== undefined ? { bindingParams } : {}),
+    registrar: registrar.text,
     expirySec,
-    ...(forcedSocket !== undefined ? { forcedSocket } : {}),
-    ...(shtag !== undefined ? { shtag } : {}),
     enabled: state === 0,
-    uniqueBinding,
+    uniqueBinding: bindingParams?.value ?? false,
   };
+  if ((ctx.source ?? "db") === "db") spec.dbId = row.id;
+  if (proxy !== undefined) spec.proxy = proxy.text;
+  if (thirdParty !== undefined) spec.thirdPartyRegistrant = thirdParty.text;
+  if (username !== undefined) spec.username = username.text;
+  if (password !== undefined) spec.password = password.text;
+  if (bindingParams !== undefined) spec.bindingParams = bindingParams.text;
+  if (forcedSocket !== undefined) spec.forcedSocket = forcedSocket.text;
+  if (shtag?.value !== undefined) spec.shtag = shtag.value;
   return { ok: true, spec };
 }
 
 /**
- * A whole load: every row through checkRow, in order. Each refused row is logged once (ERROR, as OpenSIPS) with its
- * id, column and reason; the other rows still load.
+ * A whole load: every row through the checks, in order. Each refused row is logged once (ERROR, as OpenSIPS) with
+ * its id, column and reason; the other rows still load.
  */
 export function checkRows(
   rows: readonly RegistrantRow[],
   ctx: RowCheckContext,
   log?: Logger,
 ): { specs: RecordSpec[]; errors: RowError[] } {
+  const check = rowChecker(ctx);
   const specs: RecordSpec[] = [];
   const errors: RowError[] = [];
   for (const row of rows) {
-    const r = checkRow(row, ctx);
+    const r = check(row);
     if (r.ok) {
       specs.push(r.spec);
     } else {
@@ -176,9 +266,9 @@ export function checkRows(
   return { specs, errors };
 }
 
-/** NULL and '' both mean "not set" for the optional columns, as in OpenSIPS. */
-function nonEmpty(v: string | null): string | undefined {
-  return v === null || v === "" ? undefined : v;
+/** An optional column through its check; NULL and '' both mean "not set", as in OpenSIPS. */
+function optional<T>(v: string | null, memo: ColumnMemo<T>): Checked<T> | undefined {
+  return v === null || v === "" ? undefined : memo.get(v);
 }
 
 function toInteger(v: number | string): number | undefined {

@@ -14,11 +14,12 @@ import {
   missingColumns,
   registrantRow,
   REGISTRANT_TABLE_VERSION,
+  ROW_COLUMNS,
 } from "./columns.js";
-import type { ColumnRef, RowColumn } from "./columns.js";
+import type { ColumnPositions, ColumnRef, RowColumn } from "./columns.js";
 import { encodeValue, fileLines, formatHeader, parseHeader, parseRow } from "./dbtext-table.js";
 import type { DbtextColumn, DbtextValue } from "./dbtext-table.js";
-import type { RegistrantStore } from "./store.js";
+import type { RegistrantStore, RowVisitor } from "./store.js";
 
 export interface DbtextStoreOptions {
   /** create the directory, the table file and its `version` row when they do not exist (the embedded default) */
@@ -33,6 +34,8 @@ const VERSION_TABLE = "version";
 interface Layout {
   readonly idIndex: number;
   readonly index: Readonly<Record<RowColumn, number>>;
+  /** `index` in ROW_COLUMNS order */
+  readonly positions: ColumnPositions;
 }
 
 /**
@@ -79,17 +82,19 @@ export class DbtextStore implements RegistrantStore {
     return join(this.#dir, this.#table);
   }
 
-  async loadAll(): Promise<RegistrantRow[]> {
-    const rows = await this.#readTable();
-    this.#log.info(`loading [${rows.length}] records from db`);
-    return rows;
+  async scanAll(visit: RowVisitor): Promise<number> {
+    const count = await this.#scanTable(visit);
+    this.#log.info(`loading [${count}] records from db`);
+    return count;
   }
 
   async loadOne(coords: Coords): Promise<RegistrantRow[]> {
     // db_text compares strings exactly (no collation)
-    return (await this.#readTable()).filter(
-      (r) => r.aor === coords.aor && r.binding_URI === coords.contact && r.registrar === coords.registrar,
-    );
+    const rows: RegistrantRow[] = [];
+    await this.#scanTable((r) => {
+      if (r.aor === coords.aor && r.binding_URI === coords.contact && r.registrar === coords.registrar) rows.push(r);
+    });
+    return rows;
   }
 
   writeState(coords: Coords, state: 0 | 1): Promise<void> {
@@ -140,31 +145,39 @@ export class DbtextStore implements RegistrantStore {
     this.#layout(header.value);
   }
 
-  async #readTable(): Promise<RegistrantRow[]> {
-    const lines = fileLines(await this.#readText(this.path));
-    const header = parseHeader(lines[0] ?? "");
-    if (!header.ok) throw new StoreUnavailableError(`${this.path}: line 1: ${header.error}`);
-    const layout = this.#layout(header.value);
-    const rows: RegistrantRow[] = [];
-    for (let n = 1; n < lines.length; n++) {
-      const line = lines[n]!;
-      if (line === "") continue;
-      const parsed = parseRow(line, header.value);
-      if (!parsed.ok) {
-        // OpenSIPS's db_text would refuse the whole file; we skip the line, as the load checks skip a bad row
-        this.#log.error({ table: this.#table, line: n + 1, reason: parsed.error }, "db_text line skipped");
+  /** Each data line of the table file as a row; the number of rows. */
+  async #scanTable(visit: RowVisitor): Promise<number> {
+    const content = await this.#readText(this.path);
+    let count = 0;
+    let layout: Layout | undefined;
+    let columns: readonly DbtextColumn[] = [];
+    // line by line over the text (no array of a million lines), cut as fileLines() cuts them
+    for (let start = 0, n = 1; start < content.length; n++) {
+      const newline = content.indexOf("\n", start);
+      const end = newline < 0 ? content.length : newline;
+      const line = content.slice(start, end > start && content.charCodeAt(end - 1) === 0x0d ? end - 1 : end);
+      start = end + 1;
+      if (layout === undefined) {
+        const header = parseHeader(line);
+        if (!header.ok) throw new StoreUnavailableError(`${this.path}: line 1: ${header.error}`);
+        columns = header.value;
+        layout = this.#layout(columns);
         continue;
       }
-      rows.push(this.#toRow(parsed.value.values, layout, n + 1));
+      if (line === "") continue;
+      const parsed = parseRow(line, columns);
+      if (!parsed.ok) {
+        // OpenSIPS's db_text would refuse the whole file; we skip the line, as the load checks skip a bad row
+        this.#log.error({ table: this.#table, line: n, reason: parsed.error }, "db_text line skipped");
+        continue;
+      }
+      const values = parsed.value.values;
+      const id = layout.idIndex >= 0 ? asText(values[layout.idIndex]) : null;
+      visit(registrantRow(id ?? `line ${n}`, values, layout.positions, asText, numeric));
+      count++;
     }
-    return rows;
-  }
-
-  #toRow(values: readonly DbtextValue[], layout: Layout, lineNo: number): RegistrantRow {
-    const t = (c: RowColumn): string | null => asText(values[layout.index[c]]);
-    const num = (c: RowColumn): number | string | null => values[layout.index[c]] ?? null;
-    const id = layout.idIndex >= 0 ? asText(values[layout.idIndex]) : null;
-    return registrantRow(id ?? `line ${lineNo}`, t, num);
+    if (layout === undefined) throw new StoreUnavailableError(`${this.path}: line 1: bad column definition ""`);
+    return count;
   }
 
   #layout(columns: readonly DbtextColumn[]): Layout {
@@ -176,7 +189,7 @@ export class DbtextStore implements RegistrantStore {
       return exact >= 0 ? exact : names.findIndex((n) => n.toLowerCase() === name.toLowerCase());
     };
     const index = Object.fromEntries(this.#refs.map((r) => [r.column, find(r.name)])) as Record<RowColumn, number>;
-    return { idIndex: find(ID_COLUMN), index };
+    return { idIndex: find(ID_COLUMN), index, positions: ROW_COLUMNS.map((c) => index[c]) };
   }
 
   async #checkVersion(): Promise<void> {
@@ -300,6 +313,10 @@ function readError(path: string, err: unknown): StoreUnavailableError {
 
 function isNotFound(err: unknown): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === "ENOENT";
+}
+
+function numeric(v: DbtextValue | undefined): number | string | null {
+  return v ?? null;
 }
 
 function asText(v: DbtextValue | undefined): string | null {

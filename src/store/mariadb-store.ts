@@ -14,9 +14,9 @@ import {
   registrantRow,
   ROW_COLUMNS,
 } from "./columns.js";
-import type { ColumnRef, RowColumn } from "./columns.js";
+import type { ColumnPositions, ColumnRef, RowColumn } from "./columns.js";
 import type { MysqlUrl } from "./db-url.js";
-import type { RegistrantStore } from "./store.js";
+import type { RegistrantStore, RowVisitor } from "./store.js";
 
 export interface MariadbStoreOptions {
   /** how long a query waits for a pooled connection before failing with StoreUnavailableError */
@@ -45,6 +45,8 @@ export class MariadbStore implements RegistrantStore {
   readonly #name: (column: RowColumn) => string;
   readonly #log: Logger;
   #hasId = true;
+  /** the SELECT list is the id (when the table has one), then ROW_COLUMNS in order (columnRefs) */
+  #positions: ColumnPositions = ROW_COLUMNS.map((_, k) => 1 + k);
   #lastPoolError = { message: "", atMs: 0 };
 
   private constructor(pool: mariadb.Pool, table: string, columns: ColumnNames, log: Logger) {
@@ -107,11 +109,11 @@ export class MariadbStore implements RegistrantStore {
     return store;
   }
 
-  async loadAll(): Promise<RegistrantRow[]> {
-    const rows = await this.#select(`SELECT ${this.#selectList()} FROM ${ident(this.#table)}`, []);
+  async scanAll(visit: RowVisitor): Promise<number> {
+    const count = await this.#stream(`SELECT ${this.#selectList()} FROM ${ident(this.#table)}`, visit);
     // OpenSIPS logs `loading [<n>] records from db` per fetched batch; one line for the whole table here.
-    this.#log.info(`loading [${rows.length}] records from db`);
-    return rows;
+    this.#log.info(`loading [${count}] records from db`);
+    return count;
   }
 
   async loadOne(coords: Coords): Promise<RegistrantRow[]> {
@@ -184,6 +186,7 @@ export class MariadbStore implements RegistrantStore {
       throw new ConfigError(`table '${this.#table}' has no column ${missing.join(", ")}`);
     }
     this.#hasId = present.some((c) => c.toLowerCase() === ID_COLUMN);
+    this.#positions = ROW_COLUMNS.map((_, k) => (this.#hasId ? 1 : 0) + k);
   }
 
   async #select(sql: string, values: readonly string[]): Promise<RegistrantRow[]> {
@@ -193,17 +196,52 @@ export class MariadbStore implements RegistrantStore {
     } catch (err) {
       throw unavailable(`cannot read table '${this.#table}'`, err);
     }
-    const offset = this.#hasId ? 1 : 0;
-    // the SELECT list is the id (when the table has one), then ROW_COLUMNS in order (columnRefs)
-    const at = (r: unknown[], c: RowColumn): unknown => r[offset + ROW_COLUMNS.indexOf(c)];
-    return raw.map((r, i) =>
-      registrantRow(
-        // without an id column, the position in the result names the row
-        this.#hasId ? (text(r[0]) ?? `#${i + 1}`) : `#${i + 1}`,
-        (c) => text(at(r, c)),
-        (c) => numeric(at(r, c)),
-      ),
-    );
+    return raw.map((r, i) => this.#toRow(r, i));
+  }
+
+  /**
+   * A full read as a stream: each row is decoded and handed over while the next ones arrive, so neither the
+   * driver's row arrays nor our rows pile up (1,000,000 of them weigh hundreds of MB).
+   */
+  async #stream(sql: string, visit: RowVisitor): Promise<number> {
+    let conn: mariadb.PoolConnection;
+    try {
+      conn = await this.#pool.getConnection();
+    } catch (err) {
+      throw unavailable(`cannot read table '${this.#table}'`, err);
+    }
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        let count = 0;
+        let failed = false;
+        const fail = (err: unknown): void => {
+          if (failed) return;
+          failed = true;
+          reject(err instanceof StoreUnavailableError ? err : unavailable(`cannot read table '${this.#table}'`, err));
+        };
+        const rows = conn.queryStream({ sql, rowsAsArray: true });
+        rows.on("data", (r: unknown[]) => {
+          if (failed) return;
+          try {
+            visit(this.#toRow(r, count++));
+          } catch (err) {
+            fail(err);
+            // the rest of the result is read and dropped, so the connection goes back to the pool clean
+            (rows as unknown as { close(): void }).close();
+          }
+        });
+        rows.on("error", fail);
+        rows.on("end", () => failed || resolve(count));
+      });
+    } finally {
+      await conn.release().catch(() => undefined);
+    }
+  }
+
+  /** `i`: the row's position in the result, its name when the table has no id column */
+  #toRow(r: readonly unknown[], i: number): RegistrantRow {
+    const id = this.#hasId ? (text(r[0]) ?? `#${i + 1}`) : `#${i + 1}`;
+    return registrantRow(id, r, this.#positions, text, numeric);
   }
 
   #selectList(): string {

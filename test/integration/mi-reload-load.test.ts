@@ -35,10 +35,10 @@ describe("a thousand concurrent MI requests during a full reload (real Registran
   it("answers every request, and only the reload changes the table", async () => {
     // keep the reload's DB read in flight while the other requests arrive
     const store = harness.store;
-    const loadAll = store.loadAll.bind(store);
-    store.loadAll = async () => {
+    const scanAll = store.scanAll.bind(store);
+    store.scanAll = async (visit) => {
       await sleep(300);
-      return loadAll();
+      return scanAll(visit);
     };
     const port = http.address().port;
     const upsert = {

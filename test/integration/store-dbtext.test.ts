@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
 import { ConfigError, StoreVersionError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { openStore } from "../../src/store/open-store.js";
+import { loadAllRows } from "../../src/store/store.js";
 import { captureLogger } from "../support/store-fixtures.js";
 
 const HEADER =
@@ -34,7 +35,7 @@ test("first start creates OpenSIPS's files in data_dir, private to the daemon", 
   const dataDir = join(await tempDir(), "nested", "data");
   const store = await openStore({ ...DEFAULT_CONFIG, data_dir: dataDir }, silentLogger);
   assert.equal(store.kind, "dbtext");
-  assert.deepEqual(await store.loadAll(), []);
+  assert.deepEqual(await loadAllRows(store), []);
   assert.equal(await readFile(join(dataDir, "registrant"), "utf8"), HEADER + "\n");
   assert.equal(
     await readFile(join(dataDir, "version"), "utf8"),
@@ -49,7 +50,7 @@ test("first start creates OpenSIPS's files in data_dir, private to the daemon", 
     `${HEADER}\n1:sip\\:r.example.com::sip\\:a@example.com::::sip\\:a@10.0.0.1::3600:::0\n`,
   );
   const again = await openStore({ ...DEFAULT_CONFIG, data_dir: dataDir }, silentLogger);
-  assert.equal((await again.loadAll()).length, 1);
+  assert.equal((await loadAllRows(again)).length, 1);
   await again.close();
 });
 
@@ -76,7 +77,7 @@ test("rows: escapes decoded, empty fields are NULL, a malformed line is skipped 
   ]);
   const { log, lines } = captureLogger();
   const store = await openStore({ ...DEFAULT_CONFIG, db_url: `text://${dir}` }, log);
-  const rows = await store.loadAll();
+  const rows = await loadAllRows(store);
   assert.deepEqual(
     rows.map((r) => r.id),
     ["1", "3"],
@@ -175,6 +176,6 @@ test("a configured column missing from the header is a ConfigError naming the mo
 test("text://<data_dir> (the default spelled as a URL) is created like the embedded default", async () => {
   const dataDir = join(await tempDir(), "data");
   const store = await openStore({ ...DEFAULT_CONFIG, data_dir: dataDir, db_url: `text://${dataDir}` }, silentLogger);
-  assert.deepEqual(await store.loadAll(), []);
+  assert.deepEqual(await loadAllRows(store), []);
   await store.close();
 });

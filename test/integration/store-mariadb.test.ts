@@ -5,6 +5,7 @@ import type { Config } from "../../src/config/config.js";
 import { ConfigError, StoreUnavailableError, StoreVersionError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { openStore } from "../../src/store/open-store.js";
+import { loadAllRows } from "../../src/store/store.js";
 import type { RegistrantStore } from "../../src/store/store.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
@@ -58,9 +59,9 @@ describe("MariaDB store", () => {
     store = await open({ ...DEFAULT_CONFIG, db_url: db.url });
   });
 
-  test("loadAll returns every row, in DB order, with NULLs as null", async () => {
+  test("scanAll returns every row, in DB order, with NULLs as null", async () => {
     assert.equal(store.kind, "mariadb");
-    const rows = await store.loadAll();
+    const rows = await loadAllRows(store);
     assert.equal(rows.length, 2);
     assert.deepEqual(rows[0], {
       id: "1",
@@ -93,7 +94,7 @@ describe("MariaDB store", () => {
       { id: 1, state: 1 },
       { id: 2, state: 1 },
     ]);
-    assert.equal((await store.loadAll())[0]!.state, 1);
+    assert.equal((await loadAllRows(store))[0]!.state, 1);
     await store.writeState(coords, 0);
     assert.deepEqual(await db.query("SELECT state FROM registrant WHERE id=1"), [{ state: 0 }]);
     // no such row: OpenSIPS only logs it
@@ -155,7 +156,7 @@ describe("MariaDB custom table and column names", () => {
   test("loads and writes back through the configured names", async () => {
     const db = await customDb();
     const store = await open({ ...DEFAULT_CONFIG, ...CUSTOM_NAMES, db_url: db.url });
-    const rows = await store.loadAll();
+    const rows = await loadAllRows(store);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.aor, "sip:c@example.com");
     assert.equal(rows[0]!.binding_URI, "sip:c@10.0.0.1");

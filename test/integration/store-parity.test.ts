@@ -12,6 +12,7 @@ import type { RowCheckContext, RowColumn } from "../../src/registrant/row-check.
 import { columnLabeler, ROW_COLUMNS } from "../../src/store/columns.js";
 import { encodeValue } from "../../src/store/dbtext-table.js";
 import { openStore } from "../../src/store/open-store.js";
+import { loadAllRows } from "../../src/store/store.js";
 import type { RegistrantStore } from "../../src/store/store.js";
 import { createTestDatabase } from "../support/mariadb.js";
 import type { TestDatabase } from "../support/mariadb.js";
@@ -130,8 +131,8 @@ for (const [label, config] of [
   test(`${label}: MariaDB and db_text load the same record set into equal RecordSpec lists`, async () => {
     const mariadb = await mariadbStore(config);
     const dbtext = await dbtextStore(config);
-    const fromDb = await mariadb.loadAll();
-    const fromText = await dbtext.loadAll();
+    const fromDb = await loadAllRows(mariadb);
+    const fromText = await loadAllRows(dbtext);
     assert.deepEqual(fromText, fromDb, "raw rows equal");
 
     const a = captureLogger("info");

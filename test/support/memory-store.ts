@@ -1,7 +1,7 @@
 import type { Coords } from "../../src/registrant/coords.js";
 import type { RegistrantRow } from "../../src/registrant/record-spec.js";
 import { StoreUnavailableError } from "../../src/errors.js";
-import type { RegistrantStore } from "../../src/store/store.js";
+import type { RegistrantStore, RowVisitor } from "../../src/store/store.js";
 
 /** A RegistrantStore in memory, with a switch to simulate an outage. */
 export class MemoryStore implements RegistrantStore {
@@ -14,9 +14,10 @@ export class MemoryStore implements RegistrantStore {
     this.rows = rows;
   }
 
-  async loadAll(): Promise<RegistrantRow[]> {
+  async scanAll(visit: RowVisitor): Promise<number> {
     this.check();
-    return this.rows.map((r) => ({ ...r }));
+    for (const r of this.rows) visit({ ...r });
+    return this.rows.length;
   }
 
   async loadOne(c: Coords): Promise<RegistrantRow[]> {

@@ -55,7 +55,7 @@ describe("StoreHealth", () => {
     };
     return {
       kind: "mariadb",
-      loadAll: () => maybe("loadAll", []),
+      scanAll: () => maybe("scanAll", 0),
       loadOne: () => maybe("loadOne", []),
       writeState: () => maybe("writeState", undefined),
       close: () => Promise.resolve(),
@@ -67,9 +67,9 @@ describe("StoreHealth", () => {
     const fail = { now: false };
     const calls: string[] = [];
     const health = new StoreHealth(fakeStore(fail, calls), 30_000, clock);
-    assert.deepEqual(await health.store.loadAll(), []);
+    assert.equal(await health.store.scanAll(() => undefined), 0);
     assert.deepEqual(health.read(), { kind: "mariadb", up: true });
-    assert.deepEqual(calls, ["loadAll"], "no probe right after a call");
+    assert.deepEqual(calls, ["scanAll"], "no probe right after a call");
     fail.now = true;
     await assert.rejects(health.store.writeState({ aor: "a", contact: "c", registrar: "r" }, 1), StoreUnavailableError);
     assert.deepEqual(health.read(), { kind: "mariadb", up: false });
