@@ -210,30 +210,34 @@ export class MariadbStore implements RegistrantStore {
     } catch (err) {
       throw unavailable(`cannot read table '${this.#table}'`, err);
     }
+    // the driver keeps its last command (and so these listeners) on the pooled connection: the visitor, which
+    // holds everything loaded so far, is let go once the read ends
+    let sink: RowVisitor | undefined = visit;
     try {
       return await new Promise<number>((resolve, reject) => {
         let count = 0;
-        let failed = false;
-        const fail = (err: unknown): void => {
-          if (failed) return;
-          failed = true;
-          reject(err instanceof StoreUnavailableError ? err : unavailable(`cannot read table '${this.#table}'`, err));
-        };
         const rows = conn.queryStream({ sql, rowsAsArray: true });
+        const stop = (err: unknown): void => {
+          if (sink === undefined) return;
+          sink = undefined;
+          reject(err instanceof Error ? err : new Error(String(err)));
+          // the rest of the result is read and dropped, so the connection goes back to the pool clean
+          (rows as unknown as { close(): void }).close();
+        };
         rows.on("data", (r: unknown[]) => {
-          if (failed) return;
           try {
-            visit(this.#toRow(r, count++));
+            sink?.(this.#toRow(r, count++));
           } catch (err) {
-            fail(err);
-            // the rest of the result is read and dropped, so the connection goes back to the pool clean
-            (rows as unknown as { close(): void }).close();
+            stop(err);
           }
         });
-        rows.on("error", fail);
-        rows.on("end", () => failed || resolve(count));
+        rows.on("error", (err: unknown) => stop(unavailable(`cannot read table '${this.#table}'`, err)));
+        rows.on("end", () => {
+          if (sink !== undefined) resolve(count);
+        });
       });
     } finally {
+      sink = undefined;
       await conn.release().catch(() => undefined);
     }
   }
