@@ -58,6 +58,8 @@ export function unquote(quoted: string): string {
 
 /** `text` as a quoted-string: `"` and `\` escaped. */
 export function quote(text: string): string {
+  // most values (user names, nonces, URIs) have nothing to escape: skip the regular expression
+  if (!text.includes('"') && !text.includes("\\")) return `"${text}"`;
   return `"${text.replace(/["\\]/g, "\\$&")}"`;
 }
 

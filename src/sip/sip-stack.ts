@@ -13,7 +13,7 @@ import { serializeRegister } from "./serialize.js";
 import type { ViaSpec } from "./serialize.js";
 import type { Destination, RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
 import { NonInviteClientTransaction } from "./transaction/non-invite-client.js";
-import type { NictOutcome } from "./transaction/non-invite-client.js";
+import type { NictHooks, NictOutcome, NictWire } from "./transaction/non-invite-client.js";
 import { TimerWheel } from "./transaction/timer-wheel.js";
 import { RFC_TIMERS } from "./transaction/timers.js";
 import type { SipTimers } from "./transaction/timers.js";
@@ -22,7 +22,7 @@ import type { DropReason, ResponseSource } from "./transaction/transaction-table
 import { DnsClient } from "./transport/dns-client.js";
 import type { DnsResolver } from "./transport/dns-resolver.js";
 import { ServerLocator } from "./transport/locate.js";
-import type { Target } from "./transport/locate.js";
+import type { LocateOptions, LocateResult, Target } from "./transport/locate.js";
 import { formatSocketSpec, parseSocketSpec } from "./transport/socket-spec.js";
 import type { SocketSpec, TransportProto } from "./transport/socket-spec.js";
 import { StreamTransport } from "./transport/stream.js";
@@ -30,6 +30,7 @@ import { TargetHealth } from "./transport/target-health.js";
 import { UdpTransport } from "./transport/udp.js";
 import type { Peer } from "./transport/udp.js";
 import { parseUri } from "./uri.js";
+import type { SipUri } from "./uri.js";
 
 /** One message on the wire, for traces (per-registrant history, tests). */
 export type WireEvent =
@@ -112,6 +113,12 @@ export class SipStack implements SipClient {
   private readonly log: Logger;
   private readonly newBranch: () => string;
   private readonly pending = new Set<NonInviteClientTransaction>();
+  /** Parsed next hops by their text: the records of a table share a few registrars and proxies. */
+  private readonly hops = new Map<string, SipUri>();
+  /** The locator's view of our sockets (transports, address families): built again when a socket is added. */
+  private locateOptions: LocateOptions | undefined;
+  /** What every Attempt shares with the stack (one object per stack, not closures per transaction). */
+  private readonly attemptContext: AttemptContext;
   private readonly counters = {
     sent: 0,
     retransmissions: 0,
@@ -134,6 +141,15 @@ export class SipStack implements SipClient {
     this.log = (opts.log ?? silentLogger).child({ mod: "sip.stack" });
     const ids = opts.ids;
     this.newBranch = ids !== undefined ? () => ids.branch() : branchGenerator();
+    this.attemptContext = {
+      counters: this.counters,
+      onWire: opts.onWire,
+      finished: (txn, o, destination) => {
+        this.pending.delete(txn);
+        return this.outcome(o, destination);
+      },
+      terminated: (branch) => this.table.remove(branch, "REGISTER"),
+    };
   }
 
   /** Binds every configured socket; any bind failure closes what was opened and rejects. */
@@ -191,15 +207,17 @@ export class SipStack implements SipClient {
     }
     // §6.3 of the reference: the proxy is the next hop; the Request-URI stays the registrar
     const hopText = req.proxy ?? req.requestUri;
-    const hop = parseUri(hopText);
+    const hop = this.hopUri(hopText);
     if (!hop.ok) return transportError(new SipUriError(`${hopText}: ${hop.error.message}`, { cause: hop.error }));
-    const located = await this.locator.locate(hop.uri, {
-      available: this.available(),
-      ...(forced !== undefined ? { preferred: forced.spec.proto } : {}),
-    });
+    const options = this.locateOptionsFor(forced);
+    // an IP literal needs no DNS: located without a promise and a turn of the event loop
+    const located: LocateResult =
+      ServerLocator.locateLiteral(hop.uri, options) ?? (await this.locator.locate(hop.uri, options));
     if (!located.ok) return transportError(located.error);
 
-    const targets = this.health.order(located.targets).slice(0, this.opts.maxTargets ?? 4);
+    const maxTargets = this.opts.maxTargets ?? 4;
+    const ordered = this.health.order(located.targets);
+    const targets = ordered.length > maxTargets ? ordered.slice(0, maxTargets) : ordered;
     let last: SendOutcome | undefined;
     let attempted = false;
     for (const target of targets) {
@@ -249,12 +267,13 @@ export class SipStack implements SipClient {
     if (spec.proto === "udp") {
       const udp = await UdpTransport.bind(
         spec,
-        (data, from) => this.receive(data, { transport: "udp", ...from }, udp.name),
+        (data, address, port) => this.receive(data, { transport: "udp", address, port }, udp.name),
         this.opts.udpBufferSize !== undefined
           ? { recvBufferSize: this.opts.udpBufferSize, sendBufferSize: this.opts.udpBufferSize }
           : {},
       );
       this.sockets.push({ kind: "udp", spec: udp.spec, name: udp.name, udp });
+      this.locateOptions = undefined;
       return;
     }
     const tls = spec.proto === "tls" ? this.tlsOptionsFor(spec) : undefined;
@@ -274,6 +293,7 @@ export class SipStack implements SipClient {
       },
     );
     this.sockets.push({ kind: "stream", spec: stream.spec, name: stream.name, stream });
+    this.locateOptions = undefined;
   }
 
   private tlsOptionsFor(spec: SocketSpec): TlsSocketOptions | undefined {
@@ -293,7 +313,7 @@ export class SipStack implements SipClient {
   private deliver(message: SipMessage | undefined, from: ResponseSource, socket: string): void {
     const result = this.table.dispatch(message, from);
     if (result === "delivered" && message?.kind === "response") {
-      const cls = `${Math.floor(message.status / 100)}xx`;
+      const cls = STATUS_CLASSES[Math.floor(message.status / 100)] ?? `${Math.floor(message.status / 100)}xx`;
       this.counters.responses[cls] = (this.counters.responses[cls] ?? 0) + 1;
     } else if (result !== "delivered") {
       this.log.debug({ from: `${from.address}:${from.port}`, reason: result }, "incoming message dropped");
@@ -301,14 +321,32 @@ export class SipStack implements SipClient {
     this.opts.onWire?.({ direction: "in", socket, peer: { address: from.address, port: from.port }, message, result });
   }
 
-  private available(): Map<TransportProto, Set<4 | 6>> {
-    const m = new Map<TransportProto, Set<4 | 6>>();
-    for (const s of this.sockets) {
-      let set = m.get(s.spec.proto);
-      if (set === undefined) m.set(s.spec.proto, (set = new Set()));
-      set.add(s.spec.family);
+  /** What the locator needs to know of our sockets; the forced socket's protocol is preferred. */
+  private locateOptionsFor(forced: Socket | undefined): LocateOptions {
+    if (this.locateOptions === undefined) {
+      const available = new Map<TransportProto, Set<4 | 6>>();
+      for (const s of this.sockets) {
+        let set = available.get(s.spec.proto);
+        if (set === undefined) available.set(s.spec.proto, (set = new Set()));
+        set.add(s.spec.family);
+      }
+      this.locateOptions = { available };
     }
-    return m;
+    return forced === undefined
+      ? this.locateOptions
+      : { available: this.locateOptions.available, preferred: forced.spec.proto };
+  }
+
+  /** The parsed next hop; parsed once per text (bounded: a table with more hops than that just parses more). */
+  private hopUri(text: string): ReturnType<typeof parseUri> {
+    const cached = this.hops.get(text);
+    if (cached !== undefined) return { ok: true, uri: cached };
+    const parsed = parseUri(text);
+    if (parsed.ok) {
+      if (this.hops.size >= MAX_CACHED_HOPS) this.hops.clear();
+      this.hops.set(text, parsed.uri);
+    }
+    return parsed;
   }
 
   private findSocket(text: string): Socket | undefined {
@@ -349,58 +387,32 @@ export class SipStack implements SipClient {
         transportError(new TransportError(`REGISTER could not be built: ${(err as Error).message}`, { cause: err })),
       );
     }
-    const transport = socket.spec.proto;
-    const destination: Destination = { transport, address: target.address, port: target.port, socket: socket.name };
-    const peer: Peer = { address: target.address, port: target.port };
-    const s = socket;
-
     return new Promise<SendOutcome>((resolve) => {
-      let first = true;
-      let connectionId: number | undefined;
-      const send = (b: Buffer): void => {
-        const retransmission = !first;
-        first = false;
-        if (retransmission) this.counters.retransmissions++;
-        else this.counters.sent++;
-        this.opts.onWire?.({ direction: "out", socket: s.name, peer, bytes: b, retransmission });
-        if (s.kind === "udp") {
-          s.udp.send(b, peer, (err) => txn.transportError(err));
-        } else if (connectionId === undefined || !s.stream.write(connectionId, b)) {
-          txn.transportError(new TransportError(`${transport} connection to ${peer.address}:${peer.port} is gone`));
-        }
-      };
-      const txn = new NonInviteClientTransaction(
-        bytes,
-        { reliable: s.kind === "stream", send },
-        this.timers,
-        this.wheel,
-        {
-          onOutcome: (o) => {
-            this.pending.delete(txn);
-            resolve(this.outcome(o, destination));
-          },
-          onTerminated: () => this.table.remove(branch, "REGISTER"),
-        },
-      );
+      const attempt = new Attempt(this.attemptContext, socket, target, branch, resolve);
+      const txn = new NonInviteClientTransaction(bytes, attempt, this.timers, this.wheel, attempt);
+      attempt.txn = txn;
+      const s = attempt.socket;
       if (s.kind === "stream") {
         try {
-          connectionId = s.stream.connect(peer, target.hostname);
+          attempt.connectionId = s.stream.connect(attempt.peer, target.hostname);
         } catch (err) {
           // net/tls refuse some destinations synchronously (port 0 from a bad SRV record...)
           this.counters.transportErrors++;
           const error = new TransportError(
-            `${transport} connect to ${peer.address}:${peer.port}: ${(err as Error).message}`,
+            `${s.spec.proto} connect to ${target.address}:${target.port}: ${(err as Error).message}`,
           );
-          resolve({ kind: "transport-error", error, destination });
+          resolve({ kind: "transport-error", error, destination: attempt.destination });
           return;
         }
       }
-      this.table.add(branch, "REGISTER", txn, {
-        transport,
-        address: target.address,
-        port: target.port,
-        ...(connectionId !== undefined ? { connectionId } : {}),
-      });
+      this.table.add(
+        branch,
+        "REGISTER",
+        txn,
+        attempt.connectionId !== undefined
+          ? { transport: s.spec.proto, address: target.address, port: target.port, connectionId: attempt.connectionId }
+          : { transport: s.spec.proto, address: target.address, port: target.port },
+      );
       this.pending.add(txn);
       txn.start();
     });
@@ -417,6 +429,79 @@ export class SipStack implements SipClient {
         this.counters.transportErrors++;
         return { kind: "transport-error", error: o.error, destination };
     }
+  }
+}
+
+/** Response counter names by status class (`Math.floor(status / 100)`). */
+const STATUS_CLASSES: readonly string[] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx"];
+
+/** Parsed next hops kept by a stack. */
+const MAX_CACHED_HOPS = 1024;
+
+interface AttemptContext {
+  readonly counters: { sent: number; retransmissions: number; transportErrors: number };
+  readonly onWire: ((event: WireEvent) => void) | undefined;
+  /** The transaction's outcome, made a SendOutcome; the transaction is no longer pending. */
+  readonly finished: (txn: NonInviteClientTransaction, o: NictOutcome, destination: Destination) => SendOutcome;
+  readonly terminated: (branch: string) => void;
+}
+
+/**
+ * One client transaction to one target, as the transaction's wire (how its request goes out) and hooks (its
+ * outcome resolves the attempt's promise; its end removes it from the table): one object per transaction
+ * instead of a closure for each role.
+ */
+class Attempt implements NictWire, NictHooks {
+  readonly reliable: boolean;
+  readonly destination: Destination;
+  readonly peer: Peer;
+  txn: NonInviteClientTransaction | undefined;
+  connectionId: number | undefined;
+  private first = true;
+
+  constructor(
+    private readonly ctx: AttemptContext,
+    readonly socket: Socket,
+    target: Target,
+    private readonly branch: string,
+    private readonly resolve: (outcome: SendOutcome) => void,
+  ) {
+    this.reliable = socket.kind === "stream";
+    this.destination = {
+      transport: socket.spec.proto,
+      address: target.address,
+      port: target.port,
+      socket: socket.name,
+    };
+    this.peer = { address: target.address, port: target.port };
+  }
+
+  send(bytes: Buffer): void {
+    const retransmission = !this.first;
+    this.first = false;
+    if (retransmission) this.ctx.counters.retransmissions++;
+    else this.ctx.counters.sent++;
+    const s = this.socket;
+    const peer = this.peer;
+    this.ctx.onWire?.({ direction: "out", socket: s.name, peer, bytes, retransmission });
+    if (s.kind === "udp") {
+      s.udp.send(bytes, peer, this);
+    } else if (this.connectionId === undefined || !s.stream.write(this.connectionId, bytes)) {
+      this.failed(new TransportError(`${s.spec.proto} connection to ${peer.address}:${peer.port} is gone`));
+    }
+  }
+
+  /** The transport could not deliver: the transaction ends with a transport error. */
+  failed(error: TransportError): void {
+    this.txn?.transportError(error);
+  }
+
+  onOutcome(o: NictOutcome): void {
+    if (this.txn !== undefined) this.resolve(this.ctx.finished(this.txn, o, this.destination));
+  }
+
+  onTerminated(): void {
+    this.ctx.terminated(this.branch);
   }
 }
 

@@ -6,9 +6,23 @@ export interface WheelTimer {
   cancel(): void;
 }
 
-interface Entry extends WheelTimer {
-  dueTick: number;
-  fire: (() => void) | undefined;
+/** The wheel's count of live timers, shared with its entries so that cancelling needs no closure per timer. */
+interface LiveCount {
+  live: number;
+}
+
+class Entry implements WheelTimer {
+  constructor(
+    readonly dueTick: number,
+    public fire: (() => void) | undefined,
+    private readonly count: LiveCount,
+  ) {}
+
+  cancel(): void {
+    if (this.fire === undefined) return;
+    this.fire = undefined;
+    this.count.live--;
+  }
 }
 
 export interface TimerWheelOptions {
@@ -43,7 +57,7 @@ export class TimerWheel {
   private readonly autoDrive: boolean;
   private readonly onError: (err: unknown) => void;
   private lastTick: number;
-  private live = 0;
+  private readonly count: LiveCount = { live: 0 };
   private driver: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -66,7 +80,7 @@ export class TimerWheel {
 
   /** Number of timers scheduled and not yet fired or cancelled. */
   get size(): number {
-    return this.live;
+    return this.count.live;
   }
 
   /** Runs `fire` once, no earlier than `delayMs` from now. */
@@ -74,19 +88,11 @@ export class TimerWheel {
     if (this.closed) throw new Error("TimerWheel: closed");
     const at = this.clock.monoMs() - this.origin + Math.max(0, delayMs);
     const dueTick = Math.max(this.lastTick + 1, Math.ceil(at / this.tickMs));
-    const entry: Entry = {
-      dueTick,
-      fire,
-      cancel: () => {
-        if (entry.fire === undefined) return;
-        entry.fire = undefined;
-        this.live--;
-      },
-    };
+    const entry = new Entry(dueTick, fire, this.count);
     const slot = this.slots[dueTick % this.slots.length];
     if (slot === undefined) throw new Error("TimerWheel: slot out of range");
     slot.push(entry);
-    this.live++;
+    this.count.live++;
     this.arm();
     return entry;
   }
@@ -116,7 +122,7 @@ export class TimerWheel {
         const fire = e.fire;
         if (fire === undefined) continue; // cancelled by an earlier callback of this same tick
         e.fire = undefined;
-        this.live--;
+        this.count.live--;
         fired++;
         try {
           fire();
@@ -125,7 +131,7 @@ export class TimerWheel {
         }
       }
     }
-    if (this.live === 0) this.disarm();
+    if (this.count.live === 0) this.disarm();
     return fired;
   }
 
@@ -133,7 +139,7 @@ export class TimerWheel {
   close(): void {
     this.closed = true;
     for (let i = 0; i < this.slots.length; i++) this.slots[i] = [];
-    this.live = 0;
+    this.count.live = 0;
     this.disarm();
   }
 
@@ -141,7 +147,7 @@ export class TimerWheel {
     if (!this.autoDrive || this.driver !== undefined) return;
     const tick = (): void => {
       this.runDue();
-      if (this.live > 0 && this.driver !== undefined) this.driver.refresh();
+      if (this.count.live > 0 && this.driver !== undefined) this.driver.refresh();
     };
     this.driver = setTimeout(tick, this.tickMs);
   }

@@ -18,9 +18,9 @@ export interface Target {
   readonly hostname: string;
 }
 
-export type LocateResult =
-  | { readonly ok: true; readonly targets: readonly Target[] }
-  | { readonly ok: false; readonly error: DnsError | SipUriError };
+type LocateFailure = { readonly ok: false; readonly error: DnsError | SipUriError };
+
+export type LocateResult = { readonly ok: true; readonly targets: readonly Target[] } | LocateFailure;
 
 export interface LocateOptions {
   /** Transports we have a socket for, and the address families of those sockets. */
@@ -69,30 +69,34 @@ export class ServerLocator {
     this.random = opts.random ?? Math.random;
   }
 
-  async locate(uri: SipUri, opts: LocateOptions): Promise<LocateResult> {
-    const secure = uri.scheme === "sips";
-    const param = uriParam(uri, "transport");
-    let fixed: TransportProto | undefined;
-    if (typeof param === "string") {
-      const p = param.toLowerCase();
-      if (p === "udp" || p === "tcp" || p === "tls") fixed = secure ? "tls" : p;
-      else return { ok: false, error: new SipUriError(`unsupported transport "${param}"`) };
-    } else if (secure) fixed = "tls";
-    if (secure && fixed === "udp") return { ok: false, error: new SipUriError("sips: over UDP is not allowed") };
-    const chosen =
-      fixed ?? (opts.preferred !== undefined && opts.available.has(opts.preferred) ? opts.preferred : undefined);
-
+  /**
+   * The target of a URI whose host is an IP literal, which needs no DNS (§4.2), or of a URI with a bad
+   * transport; undefined when the answer needs DNS (then call `locate`, which gives the same answers).
+   */
+  static locateLiteral(uri: SipUri, opts: LocateOptions): LocateResult | undefined {
     const numeric = uri.hostKind === "ipv4" || uri.hostKind === "ipv6" || isIP(uri.host) !== 0;
-    if (numeric || uri.port !== undefined) {
-      // §4.2: an explicit IP or port means no NAPTR/SRV; transport UDP for sip:, TLS for sips: unless fixed
+    const choice = chooseTransport(uri, opts);
+    if (!choice.ok) return choice;
+    if (!numeric) return undefined;
+    // §4.2: an explicit IP means no NAPTR/SRV; transport UDP for sip:, TLS for sips: unless fixed
+    const transport = choice.chosen ?? (choice.secure ? "tls" : "udp");
+    const port = uri.port ?? DEFAULT_PORT[transport];
+    const family = uri.hostKind === "ipv6" || isIP(uri.host) === 6 ? 6 : 4;
+    const address = family === 6 ? canonicalIpv6(uri.host) : uri.host;
+    return { ok: true, targets: [{ transport, address, port, family, hostname: uri.host }] };
+  }
+
+  async locate(uri: SipUri, opts: LocateOptions): Promise<LocateResult> {
+    const literal = ServerLocator.locateLiteral(uri, opts);
+    if (literal !== undefined) return literal;
+    const choice = chooseTransport(uri, opts);
+    if (!choice.ok) return choice;
+    const { secure, chosen } = choice;
+
+    if (uri.port !== undefined) {
+      // §4.2: an explicit port means no NAPTR/SRV; transport UDP for sip:, TLS for sips: unless fixed
       const transport = chosen ?? (secure ? "tls" : "udp");
-      const port = uri.port ?? DEFAULT_PORT[transport];
-      if (numeric) {
-        const family = uri.hostKind === "ipv6" || isIP(uri.host) === 6 ? 6 : 4;
-        const address = family === 6 ? canonicalIpv6(uri.host) : uri.host;
-        return { ok: true, targets: [{ transport, address, port, family, hostname: uri.host }] };
-      }
-      return this.addressTargets(uri.host, transport, port, opts);
+      return this.addressTargets(uri.host, transport, uri.port, opts);
     }
 
     const transports = chosen !== undefined ? [chosen] : this.candidateTransports(secure, opts);
@@ -215,6 +219,28 @@ export class ServerLocator {
     else this.cache.delete(key);
     return r;
   }
+}
+
+/**
+ * §4.1: `;transport=` or `sips:` fixes the transport; otherwise the forced socket's protocol when we have a
+ * socket of it; undefined leaves the choice to DNS.
+ */
+function chooseTransport(
+  uri: SipUri,
+  opts: LocateOptions,
+): { readonly ok: true; readonly secure: boolean; readonly chosen: TransportProto | undefined } | LocateFailure {
+  const secure = uri.scheme === "sips";
+  const param = uriParam(uri, "transport");
+  let fixed: TransportProto | undefined;
+  if (typeof param === "string") {
+    const p = param.toLowerCase();
+    if (p === "udp" || p === "tcp" || p === "tls") fixed = secure ? "tls" : p;
+    else return { ok: false, error: new SipUriError(`unsupported transport "${param}"`) };
+  } else if (secure) fixed = "tls";
+  if (secure && fixed === "udp") return { ok: false, error: new SipUriError("sips: over UDP is not allowed") };
+  const chosen =
+    fixed ?? (opts.preferred !== undefined && opts.available.has(opts.preferred) ? opts.preferred : undefined);
+  return { ok: true, secure, chosen };
 }
 
 function ttlMs(answer: DnsAnswer<unknown>): number {

@@ -23,7 +23,8 @@ export class TargetHealth {
   }
 
   markOk(t: Target): void {
-    this.failedUntil.delete(key(t));
+    // the usual case, every target answering: no key to build
+    if (this.failedUntil.size > 0) this.failedUntil.delete(key(t));
   }
 
   isFailed(t: Target): boolean {
@@ -37,7 +38,8 @@ export class TargetHealth {
   }
 
   /** Healthy targets first, then the remembered failures (still tried when nothing else is left). */
-  order(targets: readonly Target[]): Target[] {
+  order(targets: readonly Target[]): readonly Target[] {
+    if (this.failedUntil.size === 0) return targets;
     const healthy: Target[] = [];
     const failed: Target[] = [];
     for (const t of targets) (this.isFailed(t) ? failed : healthy).push(t);

@@ -10,6 +10,11 @@ export interface Peer {
   readonly port: number;
 }
 
+/** Told when a datagram could not be handed to the kernel (the transaction that sent it fails). */
+export interface SendFailureSink {
+  failed(error: TransportError): void;
+}
+
 export interface UdpTransportOptions {
   /** Larger kernel buffers keep bursts of responses (100k in flight) from being dropped on loopback. */
   readonly recvBufferSize?: number;
@@ -29,7 +34,7 @@ export class UdpTransport {
   /** Binds the socket; port 0 picks a free port (then `spec.port` is the real one). */
   static async bind(
     spec: SocketSpec,
-    onDatagram: (data: Buffer, from: Peer) => void,
+    onDatagram: (data: Buffer, address: string, port: number) => void,
     opts: UdpTransportOptions = {},
   ): Promise<UdpTransport> {
     const socket = createSocket({ type: spec.family === 6 ? "udp6" : "udp4", ipv6Only: spec.family === 6 });
@@ -44,7 +49,7 @@ export class UdpTransport {
     if (opts.sendBufferSize !== undefined) socket.setSendBufferSize(opts.sendBufferSize);
     // ICMP errors and the like arrive here; a UDP socket stays usable, transactions time out on their own.
     socket.on("error", () => undefined);
-    socket.on("message", (data, rinfo) => onDatagram(data, { address: rinfo.address, port: rinfo.port }));
+    socket.on("message", (data, rinfo) => onDatagram(data, rinfo.address, rinfo.port));
     const bound = socket.address();
     return new UdpTransport({ ...spec, port: bound.port }, socket);
   }
@@ -54,17 +59,15 @@ export class UdpTransport {
     return formatSocketSpec(this.spec);
   }
 
-  /** Fire and forget; a failure to hand the datagram to the kernel is reported through `onError`. */
-  send(bytes: Buffer, to: Peer, onError: (err: TransportError) => void): void {
-    const fail = (err: Error) =>
-      onError(new TransportError(`udp send to ${to.address}:${to.port} failed: ${err.message}`, { cause: err }));
+  /** Fire and forget; a failure to hand the datagram to the kernel is reported to `sink`. */
+  send(bytes: Buffer, to: Peer, sink: SendFailureSink): void {
     try {
       this.socket.send(bytes, to.port, to.address, (err) => {
-        if (err) fail(err);
+        if (err) sink.failed(sendError(to, err));
       });
     } catch (err) {
       // bad port or address family, closed socket: reported like any send failure, never thrown at the caller
-      fail(err as Error);
+      sink.failed(sendError(to, err as Error));
     }
   }
 
@@ -77,4 +80,8 @@ export class UdpTransport {
       }
     });
   }
+}
+
+function sendError(to: Peer, err: Error): TransportError {
+  return new TransportError(`udp send to ${to.address}:${to.port} failed: ${err.message}`, { cause: err });
 }

@@ -111,3 +111,29 @@ describe("ServerLocator ordering rules (RFC 3263, RFC 2782)", () => {
     assert.equal(asked.length, n, "second look-up served from the cache");
   });
 });
+
+describe("ServerLocator.locateLiteral (an IP literal needs no DNS)", () => {
+  it("answers what locate answers for IP literals, without asking the resolver, and undefined for names", async () => {
+    const { resolver, asked } = fakeResolver({ "reg.test": { a: ["192.0.2.7"] } });
+    const loc = new ServerLocator(resolver);
+    const preferTcp: LocateOptions = { ...UDP_TCP, preferred: "tcp" };
+    for (const [text, opts] of [
+      ["sip:192.0.2.1", UDP_TCP],
+      ["sip:192.0.2.1:5080;transport=tcp", UDP_TCP],
+      ["sips:192.0.2.1", UDP_TCP],
+      ["sip:[2001:DB8::1]:5070", UDP_TCP],
+      ["sip:192.0.2.1", preferTcp],
+      ["sip:192.0.2.1;transport=sctp", UDP_TCP],
+      ["sips:192.0.2.1;transport=udp", UDP_TCP],
+    ] as const) {
+      const literal = ServerLocator.locateLiteral(uri(text), opts);
+      assert.ok(literal !== undefined, text);
+      assert.deepEqual(literal, await loc.locate(uri(text), opts), text);
+    }
+    assert.deepEqual(asked, []);
+    assert.equal(ServerLocator.locateLiteral(uri("sip:reg.test"), UDP_TCP), undefined);
+    assert.equal(ServerLocator.locateLiteral(uri("sip:reg.test:5080"), UDP_TCP), undefined);
+    const named = ServerLocator.locateLiteral(uri("sip:reg.test;transport=sctp"), UDP_TCP);
+    assert.ok(named !== undefined && !named.ok, "a bad transport is refused before any DNS");
+  });
+});

@@ -40,4 +40,17 @@ describe("TargetHealth", () => {
     assert.equal(h.isFailed(t(1)), false);
     assert.equal(h.isFailed(t(2)), true);
   });
+
+  it("with nothing failed the DNS order stands; markOk of a healthy target changes nothing", () => {
+    const h = new TargetHealth(30_000, new ManualClock());
+    const list = [t(3), t(1), t(2)];
+    h.markOk(t(3));
+    assert.deepEqual(
+      h.order(list).map((x) => x.port),
+      [3, 1, 2],
+    );
+    h.markFailed(t(3));
+    h.markOk(t(1));
+    assert.equal(h.isFailed(t(3)), true);
+  });
 });
