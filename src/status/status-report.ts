@@ -1,13 +1,14 @@
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { srIdentifier } from "../registrant/coords.js";
-import type { Coords } from "../registrant/coords.js";
 import type { StateChange, TableChange } from "../registrant/state-change.js";
 import { RegState, stateName } from "../registrant/state.js";
 import type { RegStateValue } from "../registrant/state.js";
 import type { MiCommand } from "../mi/command.js";
 import { ctime } from "../mi/ctime.js";
 import { statusReportCommands } from "../mi/commands/status-report.js";
+import { REPORTS_KEPT, RegistrantReports } from "./registrant-reports.js";
+import type { StoredReport } from "./registrant-reports.js";
 
 /** OpenSIPS's pre-defined SR values (reference mi-and-events §8); 0 is never stored. */
 export const SrStatus = {
@@ -20,7 +21,6 @@ export const SrStatus = {
 
 export const UAC_REGISTRANT_GROUP = "uac_registrant";
 export const CORE_GROUP = "core";
-const REPORTS_KEPT = 20;
 
 export interface SrReport {
   readonly timestampSec: number;
@@ -36,39 +36,47 @@ export interface SrIdentifierView {
   readonly reports: readonly SrReport[];
 }
 
-/**
- * Reports are kept as two parallel arrays, the times and the texts, and the ctime() date is made only when the
- * reports are read: a registration storm writes three reports per record and a million records keep twenty each,
- * so a report object with its own date string per entry was most of the memory per registrant
- * (docs/performance.md).
- */
-interface Identifier {
+/** The core group's identifiers (`main` only): few, so plain objects. */
+interface CoreIdentifier {
   status: number;
-  details: string | undefined;
-  /** unix seconds, oldest first */
-  times: number[];
-  /** the texts, shared strings (see `internLog`) */
-  logs: string[];
+  details: string;
+  reports: StoredReport[];
 }
 
-const stateLogs = new Map<string, string>();
-
-/** One string per text, so a million identifiers share a handful of them. */
-function internLog(text: string): string {
-  let log = stateLogs.get(text);
-  if (log === undefined) {
-    log = text;
-    stateLogs.set(text, log);
-  }
-  return log;
+/** a storm writes its reports within a few seconds: one ctime() per distinct second when they are read */
+let lastDate = { sec: Number.NaN, text: "" };
+function dateOf(sec: number): string {
+  if (lastDate.sec !== sec) lastDate = { sec, text: ctime(sec) };
+  return lastDate.text;
 }
 
-function reportsOf(ident: Identifier): SrReport[] {
-  return ident.times.map((t, i) => ({ timestampSec: t, date: ctime(t), log: ident.logs[i]! }));
+function withDates(reports: readonly StoredReport[]): SrReport[] {
+  return reports.map((r) => ({ timestampSec: r.timestampSec, date: dateOf(r.timestampSec), log: r.log }));
 }
 
 function statusFor(state: RegStateValue): number {
   return state === RegState.REGISTERED_STATE ? SrStatus.READY : SrStatus.NOT_READY;
+}
+
+/** A registrant's identifier; its reports (and their dates) are made only if the reader asks for them. */
+class RegistrantIdentifierView implements SrIdentifierView {
+  readonly name: string;
+  readonly status: number;
+  readonly details: string;
+
+  constructor(
+    private readonly store: RegistrantReports,
+    private readonly slot: number,
+  ) {
+    const state = store.state(slot);
+    this.name = srIdentifier(store.coords(slot));
+    this.status = statusFor(state);
+    this.details = stateName(state);
+  }
+
+  get reports(): readonly SrReport[] {
+    return withDates(this.store.reports(this.slot));
+  }
 }
 
 /**
@@ -78,86 +86,66 @@ function statusFor(state: RegStateValue): number {
  * OpenSIPS's texts (including their trailing newline). Unlike OpenSIPS, an identifier is removed with its
  * record. The core group `core`/`main` is kept here too, so `sr_list_status` reads as OpenSIPS's.
  * Lists are newest-registered first, reports oldest first, as OpenSIPS prints them.
+ * The registrants' identifiers live in a compact store (see RegistrantReports): a million records keep them.
  */
 export class StatusReport {
-  private readonly groups = new Map<string, Map<string, Identifier>>();
+  private readonly core = new Map<string, CoreIdentifier>();
+  private readonly registrants = new RegistrantReports();
 
   constructor(private readonly clock: Clock = systemClock) {
-    this.groups.set(CORE_GROUP, new Map());
-    this.setStatus(CORE_GROUP, "main", -1, "initializing");
-    this.groups.set(UAC_REGISTRANT_GROUP, new Map());
+    this.setStatus("main", -1, "initializing");
   }
 
   /** core/main: "running" (1) once the daemon serves, "shutting down" (-2) on the way out */
   setCoreStatus(details: "running" | "shutting down"): void {
-    this.setStatus(CORE_GROUP, "main", details === "running" ? SrStatus.READY : SrStatus.SHUTTING_DOWN, details);
+    this.setStatus("main", details === "running" ? SrStatus.READY : SrStatus.SHUTTING_DOWN, details);
   }
 
   onTableChange(change: TableChange): void {
-    const group = this.groups.get(UAC_REGISTRANT_GROUP)!;
-    const name = srIdentifier(change.coords);
+    const slot = this.registrants.find(change.coords);
     if (change.kind === "removed") {
-      group.delete(name);
+      if (slot >= 0) this.registrants.remove(slot);
       return;
     }
-    if (!group.has(name)) this.create(change.coords);
+    if (slot < 0) this.registrants.create(change.coords, this.clock.nowMs());
   }
 
   onStateChange(change: StateChange): void {
-    const group = this.groups.get(UAC_REGISTRANT_GROUP)!;
-    const ident = group.get(srIdentifier(change.coords)) ?? this.create(change.coords);
-    const name = stateName(change.to);
-    ident.status = statusFor(change.to);
-    ident.details = name;
-    this.addReport(ident, change.atMs, internLog(`state changed to ${name}\n`));
+    let slot = this.registrants.find(change.coords);
+    if (slot < 0) slot = this.registrants.create(change.coords, this.clock.nowMs());
+    this.registrants.changeState(slot, change.to, change.atMs);
   }
 
   groupNames(): readonly string[] {
-    return [...this.groups.keys()].reverse();
+    return [UAC_REGISTRANT_GROUP, CORE_GROUP];
   }
 
   /** undefined when the group does not exist */
   identifiers(group: string): readonly SrIdentifierView[] | undefined {
-    const g = this.groups.get(group);
-    if (g === undefined) return undefined;
-    return [...g.entries()].reverse().map(([name, i]) => ({
-      name,
-      status: i.status,
-      ...(i.details === undefined ? {} : { details: i.details }),
-      reports: reportsOf(i),
-    }));
+    if (group === UAC_REGISTRANT_GROUP) {
+      const out: SrIdentifierView[] = [];
+      for (const slot of this.registrants.slots()) out.push(new RegistrantIdentifierView(this.registrants, slot));
+      return out;
+    }
+    if (group !== CORE_GROUP) return undefined;
+    return [...this.core.entries()]
+      .reverse()
+      .map(([name, i]) => ({ name, status: i.status, details: i.details, reports: withDates(i.reports) }));
   }
 
   commands(): MiCommand[] {
     return statusReportCommands(this);
   }
 
-  private create(coords: Coords): Identifier {
-    const name = stateName(RegState.NOT_REGISTERED_STATE);
-    const ident: Identifier = { status: SrStatus.NOT_READY, details: name, times: [], logs: [] };
-    this.groups.get(UAC_REGISTRANT_GROUP)!.set(srIdentifier(coords), ident);
-    this.addReport(ident, this.clock.nowMs(), internLog(`created with state ${name}\n`));
-    return ident;
-  }
-
-  private setStatus(group: string, identifier: string, status: number, details: string): void {
-    const g = this.groups.get(group)!;
-    let ident = g.get(identifier);
+  private setStatus(identifier: string, status: number, details: string): void {
+    let ident = this.core.get(identifier);
     if (ident === undefined) {
-      ident = { status, details, times: [], logs: [] };
-      g.set(identifier, ident);
+      ident = { status, details, reports: [] };
+      this.core.set(identifier, ident);
     }
     ident.status = status === 0 ? 1 : status;
     ident.details = details;
-    this.addReport(ident, this.clock.nowMs(), details);
-  }
-
-  private addReport(ident: Identifier, atMs: number, log: string): void {
-    ident.times.push(Math.floor(atMs / 1000));
-    ident.logs.push(log);
-    if (ident.times.length > REPORTS_KEPT) {
-      ident.times.shift();
-      ident.logs.shift();
-    }
+    ident.reports.push({ timestampSec: Math.floor(this.clock.nowMs() / 1000), log: details });
+    if (ident.reports.length > REPORTS_KEPT) ident.reports.shift();
   }
 }

@@ -9,7 +9,8 @@ import { silentLogger } from "../../../src/log.js";
 import { createMiDispatcher } from "../../../src/mi/dispatch.js";
 import type { MiCommand, MiParams } from "../../../src/mi/command.js";
 import type { Coords } from "../../../src/registrant/coords.js";
-import { RegState } from "../../../src/registrant/state.js";
+import type { TableChange } from "../../../src/registrant/state-change.js";
+import { RegState, stateName } from "../../../src/registrant/state.js";
 import type { RegStateValue } from "../../../src/registrant/state.js";
 import { StatusReport } from "../../../src/status/status-report.js";
 
@@ -172,5 +173,79 @@ describe("StatusReport", () => {
     assert.equal(ident!.reports[19]!.log, "state changed to REGISTERING_STATE\n");
     sr.onTableChange({ kind: "removed", coords: alice, recordId: 1 });
     assert.deepEqual(sr.identifiers("uac_registrant"), []);
+  });
+});
+
+describe("StatusReport's compact store", () => {
+  /** the identifiers as a Map keyed by name would keep them: the behaviour the compact store must reproduce */
+  class ModelReport {
+    readonly idents = new Map<string, { state: RegStateValue; reports: { timestampSec: number; log: string }[] }>();
+    change(coords: Coords, to: RegStateValue | "added" | "removed", atSec: number): void {
+      const name = `aor=${coords.aor};contact=${coords.contact};registrar=${coords.registrar}`;
+      if (to === "removed") {
+        this.idents.delete(name);
+        return;
+      }
+      let ident = this.idents.get(name);
+      if (ident === undefined) {
+        ident = { state: 0, reports: [{ timestampSec: atSec, log: "created with state NOT_REGISTERED_STATE\n" }] };
+        this.idents.set(name, ident);
+      }
+      if (to === "added") return;
+      ident.state = to;
+      ident.reports.push({ timestampSec: atSec, log: `state changed to ${stateName(to)}\n` });
+      if (ident.reports.length > 20) ident.reports.shift();
+    }
+  }
+
+  it("lists what a Map keyed by identifier lists, through shared AORs, removals, re-additions and slot reuse", () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    // 3 AORs × 2 contacts × 2 registrars: many records share an AOR; fresh string objects each time
+    const coordsOf = (i: number): Coords => ({
+      aor: `sip:u${i % 3}@example.test`,
+      contact: `sip:u${i % 3}@10.0.0.${(i >> 2) % 2}`,
+      registrar: `sip:r${(i >> 1) % 2}.example.test`,
+    });
+    const clock = new ManualClock(1_795_000_000_000);
+    const sr = new StatusReport(clock);
+    const model = new ModelReport();
+    for (let step = 0; step < 3000; step++) {
+      clock.advance(1000);
+      const coords = coordsOf(random(12));
+      const atSec = Math.floor(clock.nowMs() / 1000);
+      // removals rare enough for rings to wrap
+      const op = random(40);
+      if (op === 0) {
+        sr.onTableChange({ kind: "removed", coords, recordId: 1 });
+        model.change(coords, "removed", atSec);
+      } else if (op < 4) {
+        const change: TableChange = random(2)
+          ? { kind: "added", coords, recordId: 1 }
+          : { kind: "replaced", coords, recordId: 1, previousId: 1 };
+        sr.onTableChange(change);
+        model.change(coords, "added", atSec);
+      } else {
+        const to = random(10) as RegStateValue;
+        sr.onStateChange({ coords, recordId: 1, from: 0, to, atMs: clock.nowMs() });
+        model.change(coords, to, atSec);
+      }
+      const got = sr.identifiers("uac_registrant")!.map((i) => ({
+        name: i.name,
+        status: i.status,
+        details: i.details,
+        reports: i.reports.map((r) => ({ timestampSec: r.timestampSec, log: r.log })),
+      }));
+      const want = [...model.idents].reverse().map(([name, i]) => ({
+        name,
+        status: i.state === RegState.REGISTERED_STATE ? 1 : -1,
+        details: stateName(i.state),
+        reports: i.reports,
+      }));
+      assert.deepEqual(got, want, `step ${step}`);
+    }
   });
 });
