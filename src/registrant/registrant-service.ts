@@ -5,7 +5,7 @@ import { RowError, StoreUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { SipClient } from "../sip/sip-client.js";
 import type { RegistrantStore } from "../store/store.js";
-import { coordsKey } from "./coords.js";
+import { CoordsIndex } from "./coords-index.js";
 import type { Coords } from "./coords.js";
 import type { RandomInt } from "./dialog-ids.js";
 import { columnLabeler } from "../store/columns.js";
@@ -200,18 +200,18 @@ export class RegistrantService implements RegistrantOperations {
    * the table or disabled in it are unregistered. A store failure leaves memory untouched and rejects.
    */
   async reloadAll(): Promise<void> {
-    // each row is checked as it arrives: only the specs of the valid rows are kept, keyed once
-    const specs = new Map<string, RecordSpec>();
+    // each row is checked as it arrives: only the specs of the valid rows are kept
+    const specs: RecordSpec[] = [];
+    const seen = new CoordsIndex<RecordSpec>();
     await this.load(() =>
       this.deps.store.scanAll((row) => {
         const spec = this.check(row);
         if (spec === undefined) return;
-        const key = coordsKey(spec);
-        if (specs.has(key)) {
+        if (!seen.add(spec)) {
           this.deps.log.error({ rowId: row.id }, "duplicate (aor, binding_URI, registrar) in the table: row skipped");
           return;
         }
-        specs.set(key, spec);
+        specs.push(spec);
       }),
     );
     this.reconcileAll(specs);
@@ -309,18 +309,17 @@ export class RegistrantService implements RegistrantOperations {
 
   // ---- internals ----
 
-  /** `specs`: by coordsKey, in table order */
-  private reconcileAll(specs: ReadonlyMap<string, RecordSpec>): void {
-    const old = new Map<string, RegistrantRecord>();
-    for (const rec of this.table.all()) old.set(coordsKey(rec), rec);
+  private reconcileAll(specs: readonly RecordSpec[]): void {
+    const before = [...this.table.all()];
+    const old = new CoordsIndex<RegistrantRecord>();
+    for (const rec of before) old.add(rec);
     const next: RegistrantRecord[] = [];
     const added: RegistrantRecord[] = [];
     const replaced: [RegistrantRecord, RegistrantRecord][] = [];
     const toggled: [RegistrantRecord, boolean][] = [];
-    for (const [key, spec] of specs) {
+    for (const spec of specs) {
       // the first load finds an empty table: no lookup
-      const prev = old.size === 0 ? undefined : old.get(key);
-      if (prev !== undefined) old.delete(key);
+      const prev = old.size === 0 ? undefined : old.take(spec);
       if (prev === undefined) {
         const rec = this.fresh(spec);
         next.push(rec);
@@ -335,7 +334,8 @@ export class RegistrantService implements RegistrantOperations {
       }
     }
     this.table.reset(next);
-    for (const rec of old.values()) this.retire(rec);
+    // in table order, what no row matched
+    for (const rec of before) if (old.get(rec) === rec) this.retire(rec);
     for (const [prev, rec] of replaced) this.takeOver(prev, rec);
     for (const rec of added) this.admit(rec);
     for (const [rec, enabled] of toggled) {
