@@ -80,7 +80,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
     const sip = await SipStack.start({
       ...SipStack.optionsFromConfig(config, log),
       clock,
-      onWire: wireTrace(trace.callback),
+      onWire: wireTrace(trace),
     });
     closers.push(() => sip.close());
 
@@ -94,7 +94,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
       db: health.read,
     });
     closers.push(() => Promise.resolve(metrics.close()));
-    const engineSip = instrumentSipClient(traceSipClient(sip, trace.callback), metrics, clock);
+    const engineSip = instrumentSipClient(traceSipClient(sip, trace), metrics, clock);
     // send pacing (docs/performance.md): outermost, so a storm waits in its queue before any transaction starts
     const paced = new SendPacer(
       { send: (r) => engineSip.send(r), hasSocket: (s) => sip.hasSocket(s) },

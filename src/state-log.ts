@@ -7,6 +7,10 @@ import type { StateChange, StateChangeListener } from "./registrant/state-change
  * misconfigured AOR or binding can carry a password: keep the user, drop what follows its colon.
  */
 export function redactUriPassword(uri: string): string {
+  // the common case, no second colon before the `@` (`sip:user@host:port`), needs no regular expression
+  const at = uri.indexOf("@");
+  const colon = uri.indexOf(":", uri.indexOf(":") + 1);
+  if (at < 0 || colon < 0 || colon > at) return uri;
   return uri.replace(/^((?:sips?|tel):[^:@;?]*):[^@;?]*@/i, "$1:[redacted]@");
 }
 
@@ -18,7 +22,8 @@ export function redactUriPassword(uri: string): string {
 export function createStateLog(log: Logger): StateChangeListener {
   const child = log.child({ mod: "registrant.state" });
   return (change: StateChange) => {
-    child.info(stateLogFields(change), stateLogMessage(change));
+    // three changes per registration: build the line only when it is written
+    if (child.isLevelEnabled("info")) child.info(stateLogFields(change), stateLogMessage(change));
   };
 }
 

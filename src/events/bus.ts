@@ -9,21 +9,22 @@ export type BusListener<T> = (value: T) => void;
  * not block: sinks only enqueue here and do their I/O later.
  */
 export class EventBus<T> {
-  private readonly listeners: BusListener<T>[] = [];
+  /** replaced, never changed in place: emit walks the array it started with, without copying it per value */
+  private listeners: readonly BusListener<T>[] = [];
 
   constructor(private readonly log: Logger) {}
 
   /** returns the unsubscribe function */
   on(listener: BusListener<T>): () => void {
-    this.listeners.push(listener);
+    this.listeners = [...this.listeners, listener];
     return () => {
       const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i >= 0) this.listeners = this.listeners.filter((_, j) => j !== i);
     };
   }
 
   emit(value: T): void {
-    for (const listener of [...this.listeners]) {
+    for (const listener of this.listeners) {
       try {
         listener(value);
       } catch (err) {

@@ -8,8 +8,8 @@ import type { RecordView } from "../registrant/operations.js";
 import type { StateChange } from "../registrant/state-change.js";
 import type { Statistics } from "../statistics.js";
 import { EventBus } from "./bus.js";
-import { buildEvent } from "./catalog.js";
-import type { PublishedEventName, RegistrantEvent } from "./catalog.js";
+import { buildEvent, eventForState } from "./catalog.js";
+import type { PublishedEventName, RegistrantEvent, RegistrantEventName } from "./catalog.js";
 import type { BackoffOptions, RabbitmqSinkCounters } from "./rabbitmq-sink.js";
 import { Subscriptions } from "./subscriptions.js";
 import type { SubscribeResult } from "./subscriptions.js";
@@ -123,9 +123,22 @@ export async function startEvents(config: EventsConfig, deps: EventsDeps): Promi
       ws_slow_consumer_cutoffs: w?.slowConsumerCutoffs ?? 0,
     };
   });
+  // in-process observers (onEvent): while there is none, an event is built only for a subscribed socket or client
+  let observers = 0;
+  /**
+   * Whether anyone would get an event now. OpenSIPS raises an event only when it has subscribers; a storm makes
+   * three state changes per registration, so building bodies nobody reads was several percent of its CPU.
+   * Asked in the same turn as the delivery, so no subscriber present at the change can miss it.
+   */
+  const wanted = (name: RegistrantEventName): boolean =>
+    observers > 0 || subs.subscribers(name).length > 0 || (ws?.wants(name) ?? false);
   return {
     onStateChange(change) {
       ws?.dispatchState(change);
+      const name = eventForState(change.to);
+      if (name === undefined) return;
+      raised++;
+      if (!wanted(name)) return;
       let ev: RegistrantEvent | undefined;
       try {
         ev = buildEvent(change, config.extended_params);
@@ -133,15 +146,24 @@ export async function startEvents(config: EventsConfig, deps: EventsDeps): Promi
         log.error({ err }, "cannot build event");
         return;
       }
-      if (ev === undefined) return;
-      raised++;
-      bus.emit(ev);
+      if (ev !== undefined) bus.emit(ev);
     },
     raise(name, params) {
       raised++;
+      if (subs.subscribers(name).length === 0) return;
       subs.dispatch({ name, body: JSON.stringify({ jsonrpc: "2.0", method: name, params }) });
     },
-    onEvent: (listener) => bus.on(listener),
+    onEvent(listener) {
+      const off = bus.on(listener);
+      observers++;
+      let on = true;
+      return () => {
+        if (!on) return;
+        on = false;
+        observers--;
+        off();
+      };
+    },
     subscribe: (event, socket) => subs.subscribe(event, socket),
     commands: (opts) => eventCommands(subs, opts),
     counters() {

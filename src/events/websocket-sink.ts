@@ -157,6 +157,12 @@ export class WebsocketSink {
     return { clients: this.clients.size, sent: this.sent, slowConsumerCutoffs: this.cutoffs };
   }
 
+  /** whether a client would get `name` from some AOR (the AOR filter is applied when it is dispatched) */
+  wants(name: RegistrantEventName): boolean {
+    for (const c of this.clients) if (!c.cut && c.events.has(name)) return true;
+    return false;
+  }
+
   dispatch(ev: RegistrantEvent): void {
     for (const c of this.clients) {
       if (c.cut || !c.events.has(ev.name)) continue;

@@ -13,12 +13,14 @@ export function instrumentSipClient(
   clock: Clock = systemClock,
 ): SipClient {
   return {
-    async send(request: RegisterRequest): Promise<SendOutcome> {
+    // one reaction per request, no async frame: this wraps every REGISTER of a storm
+    send(request: RegisterRequest): Promise<SendOutcome> {
       const t0 = clock.monoMs();
-      const outcome = await inner.send(request);
-      const seconds = Math.max(0, clock.monoMs() - t0) / 1000;
-      metrics.observeTransaction(seconds, outcome.kind === "response" ? outcome.response.status : undefined);
-      return outcome;
+      return inner.send(request).then((outcome) => {
+        const seconds = Math.max(0, clock.monoMs() - t0) / 1000;
+        metrics.observeTransaction(seconds, outcome.kind === "response" ? outcome.response.status : undefined);
+        return outcome;
+      });
     },
   };
 }

@@ -79,13 +79,18 @@ export class SipTrace {
 
   /** Pass this to the SIP stack. It never throws: a trace must not break sending. */
   readonly callback: SipTraceCallback = (input) => {
-    if (!this.global && this.onCount === 0) return;
+    if (!this.active) return;
     try {
       this.take(input);
     } catch {
       // a malformed message is simply not traced
     }
   };
+
+  /** false while nothing is traced: feeders skip reading Call-IDs and rendering messages then */
+  get active(): boolean {
+    return this.global || this.onCount > 0;
+  }
 
   get globalEnabled(): boolean {
     return this.global;

@@ -1,7 +1,10 @@
 import type { SipMessage } from "../sip/message.js";
 import { headerValue } from "../sip/message.js";
 import type { RegisterRequest, SendOutcome, SipClient } from "../sip/sip-client.js";
-import type { SipTraceCallback } from "./sip-trace.js";
+import type { SipTrace } from "./sip-trace.js";
+
+/** What the feeders need of the trace: whether anything is traced right now, and where to report. */
+export type TraceFeed = Pick<SipTrace, "active" | "callback">;
 
 /**
  * The part of SipStack's `onWire` event the trace reads (structurally the stack's WireEvent): what was
@@ -21,9 +24,15 @@ export type WireEventLike =
       readonly message: SipMessage | undefined;
     };
 
-/** `SipStackOptions.onWire` → trace. A message that did not parse has no Call-ID and is not traced. */
-export function wireTrace(trace: SipTraceCallback): (event: WireEventLike) => void {
+/**
+ * `SipStackOptions.onWire` → trace. A message that did not parse has no Call-ID and is not traced. While nothing
+ * is traced it returns at once: every datagram passes here, and reading its Call-ID or re-rendering it was
+ * several percent of a registration storm (docs/performance.md).
+ */
+export function wireTrace(feed: TraceFeed): (event: WireEventLike) => void {
+  const trace = feed.callback;
   return (event) => {
+    if (!feed.active) return;
     const peer = `${event.socket.slice(0, event.socket.indexOf(":"))}:${hostPort(event.peer)}`;
     if (event.direction === "out") {
       const callId = callIdOfBytes(event.bytes);
@@ -41,21 +50,25 @@ export function wireTrace(trace: SipTraceCallback): (event: WireEventLike) => vo
  * A SipClient that reports the outcomes without a message of their own (Timer F, transport errors) to the
  * trace, under the request's Call-ID. Everything else passes through untouched.
  */
-export function traceSipClient(inner: SipClient, trace: SipTraceCallback): SipClient {
+export function traceSipClient(inner: SipClient, feed: TraceFeed): SipClient {
+  const report = (callId: string, outcome: SendOutcome): void => {
+    if (outcome.kind === "timeout") {
+      feed.callback({ kind: "timeout", callId, detail: `no final response${where(outcome.destination)}` });
+    } else if (outcome.kind === "transport-error") {
+      feed.callback({
+        kind: "transport-error",
+        callId,
+        detail: `${outcome.error.message}${where(outcome.destination)}`,
+      });
+    }
+  };
   return {
-    async send(request: RegisterRequest): Promise<SendOutcome> {
-      const outcome = await inner.send(request);
-      if (outcome.kind === "timeout") {
-        trace({ kind: "timeout", callId: request.callId, detail: `no final response${where(outcome.destination)}` });
-      } else if (outcome.kind === "transport-error") {
-        trace({
-          kind: "transport-error",
-          callId: request.callId,
-          detail: `${outcome.error.message}${where(outcome.destination)}`,
-        });
-      }
-      return outcome;
-    },
+    // one reaction per request (no async frame): the outcome is looked at when it comes, the trace may be on by then
+    send: (request: RegisterRequest): Promise<SendOutcome> =>
+      inner.send(request).then((outcome) => {
+        if (outcome.kind !== "response" && feed.active) report(request.callId, outcome);
+        return outcome;
+      }),
   };
 }
 

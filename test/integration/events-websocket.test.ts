@@ -106,6 +106,34 @@ describe("websocket events endpoint", () => {
     await assert.rejects(Client.open(`${base}?token=wrong`), /401/);
   });
 
+  it("builds no event for a client that has not subscribed, and sends the first one raised after it does", async () => {
+    const c = await Client.open(`${base}?token=${TOKEN}`);
+    let reads = 0;
+    const change = {
+      get coords() {
+        reads++;
+        return bob;
+      },
+      recordId: 2,
+      from: RegState.NOT_REGISTERED_STATE,
+      to: RegState.REGISTERED_STATE,
+      atMs: Date.now(),
+    };
+    events.onStateChange(change);
+    assert.equal(reads, 0);
+    c.send({
+      jsonrpc: "2.0",
+      method: "ws:subscribe",
+      params: { events: "E_REGISTRANT_REGISTERED", snapshot: false },
+      id: 1,
+    });
+    await c.reply(1);
+    events.onStateChange(change);
+    await until("bob's event", () => c.notifications().length === 1);
+    assert.deepEqual(c.notifications()[0], { jsonrpc: "2.0", method: "E_REGISTRANT_REGISTERED", params: bob });
+    c.ws.terminate();
+  });
+
   it("subscribes by pattern filtered by AOR: reply, snapshot, then only that AOR's events", async () => {
     const c = await Client.open(`${base}?token=${TOKEN}`);
     clients.push(c);

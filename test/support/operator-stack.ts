@@ -74,7 +74,7 @@ export class OperatorStack {
             listen: ["udp:127.0.0.1:0"],
             log,
             timers: { timerF: config.timerFMs ?? 4_000 },
-            onWire: wireTrace(trace.callback),
+            onWire: wireTrace(trace),
           })
         : undefined;
     const health = new StoreHealth(config.store ?? new MemoryStore(config.rows), 30_000, clock);
@@ -100,7 +100,7 @@ export class OperatorStack {
       events: () => late.events!.counters(),
       db: health.read,
     });
-    const sip = instrumentSipClient(traceSipClient(stack ?? config.sip!, trace.callback), metrics, clock);
+    const sip = instrumentSipClient(traceSipClient(stack ?? config.sip!, trace), metrics, clock);
     const service = new RegistrantService({
       store: health.store,
       sip,

@@ -82,6 +82,9 @@ describe("state log", () => {
     );
     assert.equal(redactUriPassword("sips:bob@example.test:5061"), "sips:bob@example.test:5061");
     assert.equal(redactUriPassword("sip:example.test:5060"), "sip:example.test:5060");
+    assert.equal(redactUriPassword("sip:alice:pw@example.test:5060"), "sip:alice:[redacted]@example.test:5060");
+    assert.equal(redactUriPassword("SIP:alice:p@ss@example.test"), "SIP:alice:[redacted]@ss@example.test");
+    assert.equal(redactUriPassword("tel:+1555:pw@x"), "tel:+1555:[redacted]@x");
     const { lines, log } = capture();
     createStateLog(log)({
       coords: { ...coords, aor: "sip:alice:s3cret@example.test" },
@@ -91,5 +94,23 @@ describe("state log", () => {
       atMs: 0,
     });
     assert.ok(!JSON.stringify(lines).includes("s3cret"));
+  });
+
+  it("builds no line while info is off", () => {
+    const { lines, log } = capture();
+    log.level = "warn";
+    let reads = 0;
+    createStateLog(log)({
+      get coords() {
+        reads++;
+        return coords;
+      },
+      recordId: 1,
+      from: 0,
+      to: 1,
+      atMs: 0,
+    });
+    assert.equal(reads, 0);
+    assert.equal(lines.length, 0);
   });
 });

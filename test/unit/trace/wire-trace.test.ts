@@ -15,7 +15,7 @@ const reply = frames.find((f) => callIdOf(f.text) === callId && f.text.startsWit
 describe("wireTrace", () => {
   it("feeds SipStack onWire events (out bytes, in parsed) to the trace under their Call-ID", () => {
     const trace = new SipTrace({ clock: new ManualClock(), enabled: true });
-    const onWire = wireTrace(trace.callback);
+    const onWire = wireTrace(trace);
     const peer = { address: "127.0.0.1", port: 5070 };
     onWire({ direction: "out", socket: "udp:127.0.0.1:5080", peer, bytes: Buffer.from(first.text) });
     const parsed = parseMessage(Buffer.from(reply.text));
@@ -37,6 +37,35 @@ describe("wireTrace", () => {
     assert.match(entries[1]!.message!, /^SIP\/2\.0 \d{3} /);
     assert.match(entries[1]!.message!, /\r\nCall-ID: /);
     assert.match(entries[1]!.message!, /\r\nCSeq: \d+ REGISTER\r\n/);
+  });
+
+  it("reads nothing while no record is traced, and feeds the trace again once one is", () => {
+    const trace = new SipTrace({ clock: new ManualClock() });
+    const fed: string[] = [];
+    const onWire = wireTrace({
+      get active() {
+        return trace.active;
+      },
+      callback: (input) => {
+        fed.push(input.kind);
+        trace.callback(input);
+      },
+    });
+    const peer = { address: "127.0.0.1", port: 5070 };
+    const out = { direction: "out", socket: "udp:127.0.0.1:5080", peer, bytes: Buffer.from(first.text) } as const;
+    onWire(out);
+    assert.deepEqual(fed, []);
+    const start = /^REGISTER (\S+)/.exec(first.text)![1]!;
+    const to = /^To: <([^>]+)>/m.exec(first.text)![1]!;
+    const contact = /^Contact: <([^>]+)>/m.exec(first.text)![1]!;
+    const coords = { aor: to, contact, registrar: start };
+    trace.setRecordMode(coords, "on");
+    onWire(out);
+    assert.deepEqual(fed, ["out"]);
+    assert.equal(trace.entries(coords).length, 1);
+    trace.setRecordMode(coords, undefined);
+    onWire(out);
+    assert.deepEqual(fed, ["out"]);
   });
 
   it("formats parsed messages with the usual header capitalisation", () => {
@@ -63,7 +92,7 @@ describe("traceSipClient", () => {
       },
       { kind: "transport-error", error: new Error("connect ECONNREFUSED") },
     ];
-    const client = traceSipClient({ send: async () => outcomes.shift()! }, trace.callback);
+    const client = traceSipClient({ send: async () => outcomes.shift()! }, trace);
     const req: RegisterRequest = {
       requestUri: "sip:reg.test",
       to: "sip:a@x.test",
@@ -91,5 +120,25 @@ describe("traceSipClient", () => {
         ["transport-error", "connect ECONNREFUSED"],
       ],
     );
+  });
+
+  it("reports nothing while nothing is traced, and the outcome still passes through", async () => {
+    const fed: string[] = [];
+    const feed = { active: false, callback: (input: { kind: string }) => void fed.push(input.kind) };
+    const client = traceSipClient({ send: () => Promise.resolve({ kind: "timeout" }) }, feed);
+    const req: RegisterRequest = {
+      requestUri: "sip:reg.test",
+      to: "sip:a@x.test",
+      from: "sip:a@x.test",
+      fromTag: "t",
+      callId: "cid-1",
+      cseq: 1,
+      contact: { uri: "sip:a@10.0.0.1", params: "", expiresSec: 60 },
+    };
+    assert.deepEqual(await client.send(req), { kind: "timeout" });
+    assert.deepEqual(fed, []);
+    feed.active = true;
+    assert.deepEqual(await client.send(req), { kind: "timeout" });
+    assert.deepEqual(fed, ["timeout"]);
   });
 });
