@@ -33,13 +33,13 @@ interface Checked<T = undefined> {
   readonly value: T;
 }
 
-/** Distinct texts remembered per column in a load; past it, a new text is checked for its row alone. */
+/** Distinct texts remembered per column; past it, a new text is checked for its row alone. */
 const MEMO_LIMIT = 4096;
 
 /**
  * One column's check, remembered per distinct text: a trunk table repeats a handful of registrars, proxies,
- * sockets, tags and passwords over thousands of rows, so each is parsed once and every spec holding it shares one
- * string (a million specs, one registrar string). Bounded, so unique texts (usernames) cost a lookup, no memory.
+ * sockets and tags over thousands of rows, so each is parsed once and every spec holding it shares one string (a
+ * million specs, one registrar string). Bounded, so unique texts cost a lookup, no memory.
  */
 class ColumnMemo<T> {
   private readonly seen = new Map<string, Checked<T>>();
@@ -56,6 +56,20 @@ class ColumnMemo<T> {
       if (this.seen.size < this.limit) this.seen.set(text, checked);
     }
     return checked;
+  }
+}
+
+/** One string per distinct text of an unchecked column (the credentials), bounded as ColumnMemo. */
+class StringPool {
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly limit: number) {}
+
+  get(text: string): string {
+    const shared = this.seen.get(text);
+    if (shared !== undefined) return shared;
+    if (this.seen.size < this.limit) this.seen.set(text, text);
+    return text;
   }
 }
 
@@ -76,8 +90,8 @@ class RepeatingColumns {
   readonly registrar: ColumnMemo<undefined>;
   readonly proxy: ColumnMemo<undefined>;
   readonly thirdParty: ColumnMemo<undefined>;
-  readonly username: ColumnMemo<undefined>;
-  readonly password: ColumnMemo<undefined>;
+  readonly username: StringPool;
+  readonly password: StringPool;
   /** value: reg-id + +sip.instance make a unique binding (§6.6) */
   readonly bindingParams: ColumnMemo<boolean>;
   readonly forcedSocket: ColumnMemo<undefined>;
@@ -94,8 +108,8 @@ class RepeatingColumns {
       limit,
     );
     // not checked; only shared
-    this.username = new ColumnMemo(fine, limit);
-    this.password = new ColumnMemo(fine, limit);
+    this.username = new StringPool(limit);
+    this.password = new StringPool(limit);
     this.bindingParams = new ColumnMemo((text) => {
       // OpenSIPS's parse_params; binding_params must start with `;` (§11)
       const names = text.startsWith(";") ? contactParamNames(text) : undefined;
@@ -184,8 +198,8 @@ function checkWith(row: RegistrantRow, ctx: RowCheckContext, repeating: Repeatin
   if (!parseUri(contact).ok) return reject("binding_URI", `cannot parse contact uri [${contact}]`);
 
   // 7. username and password are not checked; empty means "not provisioned"
-  const username = optional(row.username, repeating.username);
-  const password = optional(row.password, repeating.password);
+  const username = optionalText(row.username, repeating.username);
+  const password = optionalText(row.password, repeating.password);
 
   // 8. binding params: OpenSIPS's parse_params; reg-id + +sip.instance make a unique binding (§6.6)
   const bindingParams = optional(row.binding_params, repeating.bindingParams);
@@ -231,8 +245,8 @@ function checkWith(row: RegistrantRow, ctx: RowCheckContext, repeating: Repeatin
   if ((ctx.source ?? "db") === "db") spec.dbId = row.id;
   if (proxy !== undefined) spec.proxy = proxy.text;
   if (thirdParty !== undefined) spec.thirdPartyRegistrant = thirdParty.text;
-  if (username !== undefined) spec.username = username.text;
-  if (password !== undefined) spec.password = password.text;
+  if (username !== undefined) spec.username = username;
+  if (password !== undefined) spec.password = password;
   if (bindingParams !== undefined) spec.bindingParams = bindingParams.text;
   if (forcedSocket !== undefined) spec.forcedSocket = forcedSocket.text;
   if (shtag?.value !== undefined) spec.shtag = shtag.value;
@@ -269,6 +283,10 @@ export function checkRows(
 /** An optional column through its check; NULL and '' both mean "not set", as in OpenSIPS. */
 function optional<T>(v: string | null, memo: ColumnMemo<T>): Checked<T> | undefined {
   return v === null || v === "" ? undefined : memo.get(v);
+}
+
+function optionalText(v: string | null, pool: StringPool): string | undefined {
+  return v === null || v === "" ? undefined : pool.get(v);
 }
 
 function toInteger(v: number | string): number | undefined {
