@@ -18,11 +18,8 @@ export class DueHeap<T extends HeapEntry> {
 
   /** Insert, move or (with dueSec = Infinity) remove an entry. */
   set(entry: T, dueSec: number): void {
-    if (dueSec === Number.POSITIVE_INFINITY) {
-      this.remove(entry);
-      entry.dueSec = dueSec;
-      return;
-    }
+    // the key of an entry out of the heap is left as it was: writing Infinity would box it per entry
+    if (dueSec === Number.POSITIVE_INFINITY) return this.remove(entry);
     entry.dueSec = dueSec;
     if (entry.heapIndex < 0) {
       entry.heapIndex = this.items.length;

@@ -9,10 +9,11 @@ import type {
   SipClient,
   StartTransaction,
 } from "../sip/sip-client.js";
-import { cryptoRandInt, newDialogIds } from "./dialog-ids.js";
+import { CALL_ID_LENGTH, cryptoRandInt, newDialogHex } from "./dialog-ids.js";
 import type { RandomInt } from "./dialog-ids.js";
+import { DestinationPool } from "./destinations.js";
 import type { EngineOptions } from "./engine-options.js";
-import { SendKind } from "./record.js";
+import { MAX_CALL_ID_LENGTH, SendKind } from "./record.js";
 import type { RegistrantRecord, SendKindValue } from "./record.js";
 import { buildRegister } from "./register-request.js";
 import { grantedExpires, minExpires, retryAfterSec } from "./response.js";
@@ -23,6 +24,7 @@ import type { StateChange } from "./state-change.js";
 
 type Cause = NonNullable<StateChange["cause"]>;
 type Authorization = NonNullable<RegisterRequest["authorization"]>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** 423 retries allowed in one registration cycle (OpenSIPS has no limit, reference §11.11). */
 const MAX_INTERVAL_RETRIES = 2;
@@ -79,6 +81,9 @@ export class RegistrantMachine {
   private readonly rand: RandomInt;
   private readonly jitter: () => number;
   private readonly sip: Pick<DeferringSipClient, "defer">;
+  private readonly destinations = new DestinationPool();
+  /** equal strings are equal URIs (RFC 3261 §19.1.4): a registrar echoing our Contact costs no URI parsing */
+  private readonly urisEqual = (a: string, b: string): boolean => a === b || this.deps.readers.urisEqual(a, b);
 
   constructor(private readonly deps: MachineDeps) {
     this.rand = deps.rand ?? cryptoRandInt;
@@ -90,9 +95,7 @@ export class RegistrantMachine {
 
   /** Fresh Call-ID and From-tag, CSeq restarts (reference §5.5). */
   newDialog(rec: RegistrantRecord): void {
-    const ids = newDialogIds(rec.aor, this.nowSec(), this.rand);
-    rec.callId = ids.callId;
-    rec.fromTag = ids.fromTag;
+    rec.setDialog(newDialogHex(rec.aor, this.nowSec(), this.rand), CALL_ID_LENGTH);
     rec.cseq = 0;
   }
 
@@ -134,8 +137,7 @@ export class RegistrantMachine {
 
   /** Reload/upsert of an enabled REGISTERED record: the new record continues the old dialog silently (§7.4-7.5). */
   inherit(next: RegistrantRecord, old: RegistrantRecord): void {
-    next.callId = old.callId;
-    next.fromTag = old.fromTag;
+    next.copyDialog(old);
     next.cseq = old.cseq;
     next.lastRegisterSentSec = old.lastRegisterSentSec;
     next.registrationTimeoutSec = old.registrationTimeoutSec;
@@ -165,8 +167,8 @@ export class RegistrantMachine {
    */
   resume(rec: RegistrantRecord, saved: ResumedDialog): boolean {
     if (!rec.enabled || rec.state !== NOT_REGISTERED_STATE || rec.pendingTx !== 0) return false;
-    rec.callId = saved.callId;
-    rec.fromTag = saved.fromTag;
+    if (saved.callId.length > MAX_CALL_ID_LENGTH) return false; // not one of ours: register afresh
+    rec.setDialog(saved.callId + saved.fromTag, saved.callId.length);
     rec.cseq = saved.cseq;
     rec.expiresSec = saved.expiresSec;
     rec.lastRegisterSentSec = saved.lastRegisterSentSec;
@@ -305,7 +307,7 @@ export class RegistrantMachine {
           });
           break;
         case "response":
-          rec.destination = outcome.destination;
+          rec.destination = this.destinations.intern(outcome.destination);
           this.onResponse(rec, outcome.response, outcome.destination.address);
           break;
       }
@@ -363,7 +365,7 @@ export class RegistrantMachine {
         rec.uniqueRemovals = 0;
       }
     }
-    const granted = grantedExpires(res, contacts, rec.contact, (a, b) => readers.urisEqual(a, b));
+    const granted = grantedExpires(res, contacts, rec.contact, this.urisEqual);
     if (!rec.enabled) {
       // disabled while the REGISTER was in flight: take the binding back
       if (isRegistering(rec.state)) return this.unregister(rec, SendKind.unregister);
@@ -503,15 +505,18 @@ export class RegistrantMachine {
     const from = rec.state;
     rec.state = to;
     if (!notify) return;
-    this.deps.log.debug({ aor: rec.aor, from: stateName(from), to: stateName(to) }, "state change");
-    this.deps.emit({
+    const { log } = this.deps;
+    if (log.isLevelEnabled("debug"))
+      log.debug({ aor: rec.aor, from: stateName(from), to: stateName(to) }, "state change");
+    const change: Mutable<StateChange> = {
       coords: { aor: rec.aor, contact: rec.contact, registrar: rec.registrar },
       recordId: rec.id,
       from,
       to,
       atMs: this.deps.clock.nowMs(),
-      ...(cause !== undefined && { cause }),
-    });
+    };
+    if (cause !== undefined) change.cause = cause;
+    this.deps.emit(change);
   }
 
   private settle(rec: RegistrantRecord): void {

@@ -1,6 +1,7 @@
 import { bucketOf } from "./core-hash.js";
 import { coordsKey } from "./coords.js";
 import type { Coords } from "./coords.js";
+import { CoordsIndex } from "./coords-index.js";
 import { DueHeap } from "./due-heap.js";
 import { RegistrantRecord } from "./record.js";
 import type { RecordSpec } from "./record-spec.js";
@@ -18,7 +19,7 @@ interface Bucket {
 export class RegistrantTable {
   /** created on first use: hash_size may go up to 20 (a million buckets) with few records */
   private readonly buckets: (Bucket | undefined)[];
-  private readonly byKey = new Map<string, RegistrantRecord>();
+  private byCoords = new CoordsIndex<RegistrantRecord>();
   private readonly byId = new Map<number, RegistrantRecord>();
 
   constructor(readonly bucketCount: number) {
@@ -26,7 +27,7 @@ export class RegistrantTable {
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.byCoords.size;
   }
 
   /** A new record for `spec`, in its bucket but not yet in the table. */
@@ -35,7 +36,7 @@ export class RegistrantTable {
   }
 
   get(coords: Coords): RegistrantRecord | undefined {
-    return this.byKey.get(coordsKey(coords));
+    return this.byCoords.get(coords);
   }
 
   getById(id: number): RegistrantRecord | undefined {
@@ -43,10 +44,8 @@ export class RegistrantTable {
   }
 
   append(rec: RegistrantRecord): void {
-    const key = coordsKey(rec);
-    if (this.byKey.has(key)) throw new Error(`duplicate registrant ${key}`);
+    if (!this.byCoords.add(rec)) throw new Error(`duplicate registrant ${coordsKey(rec)}`);
     this.bucket(rec).records.push(rec);
-    this.byKey.set(key, rec);
     this.byId.set(rec.id, rec);
   }
 
@@ -58,7 +57,8 @@ export class RegistrantTable {
     b.records[i] = next;
     b.due.remove(old);
     this.byId.delete(old.id);
-    this.byKey.set(coordsKey(next), next);
+    this.byCoords.take(old);
+    this.byCoords.add(next);
     this.byId.set(next.id, next);
   }
 
@@ -67,7 +67,7 @@ export class RegistrantTable {
     const i = b.records.indexOf(rec);
     if (i >= 0) b.records.splice(i, 1);
     b.due.remove(rec);
-    this.byKey.delete(coordsKey(rec));
+    if (this.byCoords.get(rec) === rec) this.byCoords.take(rec);
     this.byId.delete(rec.id);
   }
 
@@ -79,7 +79,7 @@ export class RegistrantTable {
       for (const r of b.records) if (!keep.has(r)) b.due.remove(r);
       b.records = [];
     }
-    this.byKey.clear();
+    this.byCoords = new CoordsIndex();
     this.byId.clear();
     for (const r of records) this.append(r);
   }

@@ -20,7 +20,8 @@ function heapUsed(): number {
 
 function ok(req: RegisterRequest): SendOutcome {
   const contact = req.contact === "*" ? "" : `<${req.contact.uri}>;expires=3600`;
-  return { kind: "response", response: response(200, { contact }), destination: FAKE_DESTINATION };
+  // a Destination per transaction, as the SIP stack makes them
+  return { kind: "response", response: response(200, { contact }), destination: { ...FAKE_DESTINATION } };
 }
 
 async function run(hashSize: number, timerIntervalSec: number): Promise<void> {
@@ -42,6 +43,7 @@ async function run(hashSize: number, timerIntervalSec: number): Promise<void> {
   const t0 = performance.now();
   await h.service.start();
   const loadMs = performance.now() - t0;
+  h.tableChanges.length = 0; // the harness records every table change
   const after = heapUsed();
   const perRecord = (after - before) / RECORDS;
 
@@ -50,6 +52,9 @@ async function run(hashSize: number, timerIntervalSec: number): Promise<void> {
   for (let b = 0; b < buckets; b++) h.service.tick();
   await flush();
   h.sip.sent.length = 0;
+  h.changes.length = 0; // the harness records every state change
+  h.tableChanges.length = 0;
+  const registered = (heapUsed() - before) / RECORDS;
 
   // nothing due
   const idleTicks = 10_000;
@@ -76,6 +81,7 @@ async function run(hashSize: number, timerIntervalSec: number): Promise<void> {
   console.log(
     `hash_size=${hashSize} (${buckets} buckets), timer_interval=${timerIntervalSec}, ${RECORDS} records: ` +
       `start ${loadMs.toFixed(0)} ms, ${perRecord.toFixed(0)} bytes/record retained (spec + record + table), ` +
+      `${registered.toFixed(0)} once registered, ` +
       `tick with nothing due ${idleUs.toFixed(2)} µs, ` +
       `tick with one bucket due (${perBucket.toFixed(0)} records) median ${median.toFixed(1)} ms ` +
       `= ${((median * 1000) / perBucket).toFixed(1)} µs/record`,
