@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import type { RecordView } from "../registrant/operations.js";
@@ -6,6 +6,7 @@ import { RegState } from "../registrant/state.js";
 import type { RegStateName } from "../registrant/state.js";
 import type { StateChange, TableChange } from "../registrant/state-change.js";
 import { BoundedLabels } from "./bounded-labels.js";
+import { LeanHistogram } from "./lean-histogram.js";
 import { RegistrationTracker } from "./registration-tracker.js";
 
 /** What the metrics read from SipStack.stats() (structurally a subset of SipStackStats). */
@@ -65,20 +66,23 @@ export class Metrics {
   private readonly clock: Clock;
   private readonly tracker: RegistrationTracker;
   private readonly sinks: BoundedLabels;
-  private readonly replies: Counter<"code">;
-  private readonly registerDuration: Histogram;
+  /** replies by status code (index), first seen first: read into their prom-client Counter when scraped */
+  private readonly replyCounts = new Float64Array(700);
+  private readonly replyCodes: number[] = [];
+  private readonly registerDuration: LeanHistogram;
   private readonly miRequests: Counter<"command" | "result">;
 
   constructor(sources: MetricsOptions) {
     this.clock = sources.clock ?? systemClock;
     this.sinks = new BoundedLabels(sources.maxSinks ?? 20, "rabbitmq:other");
     const registry = this.registry;
-    const registrationLatency = new Histogram({
-      name: "registrantd_registration_latency_seconds",
-      help: "Time from a REGISTER leaving a settled state to REGISTERED, digest and 423 rounds included",
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    });
+    // observed per registration and per transaction: the lean histogram keeps that allocation-free
+    const registrationLatency = new LeanHistogram(
+      "registrantd_registration_latency_seconds",
+      "Time from a REGISTER leaving a settled state to REGISTERED, digest and 423 rounds included",
+      LATENCY_BUCKETS,
+      registry,
+    );
     this.tracker = new RegistrationTracker(sources.maxRegistrars ?? 100, (s) => registrationLatency.observe(s));
 
     new Gauge({
@@ -138,18 +142,24 @@ export class Metrics {
         },
       });
     }
-    this.replies = new Counter({
+    const replyCounts = this.replyCounts;
+    const replyCodes = this.replyCodes;
+    new Counter({
       name: "registrantd_register_replies_total",
       help: "Final replies to REGISTER transactions by SIP status code",
       labelNames: ["code"],
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const code of replyCodes) this.inc({ code: String(code) }, replyCounts[code]);
+      },
     });
-    this.registerDuration = new Histogram({
-      name: "registrantd_register_duration_seconds",
-      help: "One REGISTER transaction, sent to final outcome (reply, timeout or transport error)",
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    });
+    this.registerDuration = new LeanHistogram(
+      "registrantd_register_duration_seconds",
+      "One REGISTER transaction, sent to final outcome (reply, timeout or transport error)",
+      LATENCY_BUCKETS,
+      registry,
+    );
 
     const tracker = this.tracker;
     const clock = this.clock;
@@ -271,8 +281,10 @@ export class Metrics {
   /** One REGISTER transaction finished: `code` for a final reply, undefined for a timeout or transport error. */
   observeTransaction(seconds: number, code: number | undefined): void {
     this.registerDuration.observe(seconds);
-    if (code !== undefined && Number.isInteger(code) && code >= 100 && code <= 699)
-      this.replies.inc({ code: String(code) });
+    if (code !== undefined && Number.isInteger(code) && code >= 100 && code <= 699) {
+      if (this.replyCounts[code] === 0) this.replyCodes.push(code);
+      this.replyCounts[code]!++;
+    }
   }
 
   observeMiRequest(command: string, result: MiResult): void {
