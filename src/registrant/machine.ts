@@ -35,8 +35,6 @@ export interface MachineDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly readers: ReplyReaders;
-  /** finds the record a reply belongs to (table or detached), by its stable id */
-  readonly lookup: (id: number) => RegistrantRecord | undefined;
   /** the record's next check time may have changed */
   readonly reschedule: (rec: RegistrantRecord) => void;
   /** one state change happened */
@@ -268,7 +266,6 @@ export class RegistrantMachine {
       authorization: rec.pendingAuth,
     });
     rec.pendingAuth = undefined;
-    const id = rec.id;
     let outcome: Promise<SendOutcome>;
     try {
       outcome = start(request);
@@ -276,18 +273,18 @@ export class RegistrantMachine {
       outcome = Promise.resolve({ kind: "transport-error", error: toError(error) });
     }
     outcome.then(
-      (o) => this.onOutcome(id, tx, o),
-      (error: unknown) => this.onOutcome(id, tx, { kind: "transport-error", error: toError(error) }),
+      (o) => this.onOutcome(rec, tx, o),
+      (error: unknown) => this.onOutcome(rec, tx, { kind: "transport-error", error: toError(error) }),
     );
   };
 
   // ---- outcomes (reference §5.2) ----
 
-  private onOutcome(id: number, tx: number, outcome: SendOutcome): void {
-    const rec = this.deps.lookup(id);
-    if (rec === undefined || rec.pendingTx !== tx) {
-      // the record was replaced, deleted or reset since: OpenSIPS's "record not found on hash index"
-      this.deps.log.debug({ recordId: id }, "reply for a record that is gone or moved on: dropped");
+  private onOutcome(rec: RegistrantRecord, tx: number, outcome: SendOutcome): void {
+    if (rec.pendingTx !== tx) {
+      // replaced, forgotten or moved on since (each of them drops the pending transaction): OpenSIPS's "record
+      // not found on hash index"
+      this.deps.log.debug({ recordId: rec.id }, "reply for a record that is gone or moved on: dropped");
       return;
     }
     rec.pendingTx = 0;
@@ -313,7 +310,7 @@ export class RegistrantMachine {
       }
     } catch (error) {
       // a bug on our side must not leave the record waiting for ever
-      this.deps.log.error({ err: error, recordId: id }, "reply handling failed");
+      this.deps.log.error({ err: error, recordId: rec.id }, "reply handling failed");
       if (rec.pendingTx === 0) this.fail(rec, INTERNAL_ERROR_STATE, "retry", { detail: toError(error).message });
     }
     this.settle(rec);

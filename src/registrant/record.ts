@@ -19,7 +19,7 @@ export type SendKindValue = (typeof SendKind)[keyof typeof SendKind];
 let nextRecordId = 1;
 
 // RegistrantRecord.bits: state 0-3, enabled 4, detached 5, sendQueued 6, pendingKind 7-9, staleRetries 10-11,
-// intervalRetries 12-13, failures 14-21, Call-ID length 22-29 (a small integer: 31 bits)
+// intervalRetries 12-13, failures 14-21, Call-ID length 22-29, inTable 30 (a small integer: 31 bits)
 const STATE = 0xf;
 const ENABLED = 1 << 4;
 const DETACHED = 1 << 5;
@@ -29,13 +29,14 @@ const STALE_SHIFT = 10;
 const INTERVAL_SHIFT = 12;
 const FAILURES_SHIFT = 14;
 const CALL_ID_SHIFT = 22;
+const IN_TABLE = 1 << 30;
 
 /** The longest Call-ID a record takes (ours are 27 characters). */
 export const MAX_CALL_ID_LENGTH = 255;
 
 /**
  * One registrant in memory (OpenSIPS `reg_record_t`, reference §3.2). Only `machine.ts` writes `state`; the table
- * and the scheduler own `bucket`, `heapIndex` and `dueSec`.
+ * and the scheduler own `bucket`, `inTable`, `heapIndex` and `dueSec`.
  */
 export class RegistrantRecord implements Coords {
   /** stable id: a replaced record gets a new one, so a late reply never lands on its successor */
@@ -123,6 +124,15 @@ export class RegistrantRecord implements Coords {
 
   set detached(v: boolean) {
     this.bits = v ? this.bits | DETACHED : this.bits & ~DETACHED;
+  }
+
+  /** in the table (written by the table only) */
+  get inTable(): boolean {
+    return (this.bits & IN_TABLE) !== 0;
+  }
+
+  set inTable(v: boolean) {
+    this.bits = v ? this.bits | IN_TABLE : this.bits & ~IN_TABLE;
   }
 
   /** waiting in the SIP client's send queue (the request is built when it leaves it) */

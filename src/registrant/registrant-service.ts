@@ -89,7 +89,6 @@ export class RegistrantService implements RegistrantOperations {
       clock: deps.clock,
       log: deps.log,
       readers: deps.readers ?? wireReaders,
-      lookup: (id) => this.table.getById(id) ?? this.detached.get(id),
       reschedule: (rec) => this.table.schedule(rec, nextCheckSec(rec, deps.options.timerIntervalSec)),
       emit: (change) => this.emitState(change),
       gateOpen: (rec) => this.gateOpen(rec),
@@ -107,7 +106,7 @@ export class RegistrantService implements RegistrantOperations {
       visit: (rec) => {
         // a record waiting for its slot in a spread tick may have been replaced or removed since, or its sharing
         // tag may have gone backup: the gate is checked again at the moment of sending
-        if (this.table.getById(rec.id) !== rec) return;
+        if (!this.table.has(rec)) return;
         if (this.gateOpen(rec)) this.machine.tick(rec);
         else this.table.schedule(rec, nextCheckSec(rec, deps.options.timerIntervalSec));
       },

@@ -20,7 +20,6 @@ export class RegistrantTable {
   /** created on first use: hash_size may go up to 20 (a million buckets) with few records */
   private readonly buckets: (Bucket | undefined)[];
   private byCoords = new CoordsIndex<RegistrantRecord>();
-  private readonly byId = new Map<number, RegistrantRecord>();
 
   constructor(readonly bucketCount: number) {
     this.buckets = new Array<Bucket | undefined>(bucketCount);
@@ -39,14 +38,15 @@ export class RegistrantTable {
     return this.byCoords.get(coords);
   }
 
-  getById(id: number): RegistrantRecord | undefined {
-    return this.byId.get(id);
+  /** True while `rec` itself (not a successor under the same coordinates) is in the table. */
+  has(rec: RegistrantRecord): boolean {
+    return rec.inTable;
   }
 
   append(rec: RegistrantRecord): void {
     if (!this.byCoords.add(rec)) throw new Error(`duplicate registrant ${coordsKey(rec)}`);
     this.bucket(rec).records.push(rec);
-    this.byId.set(rec.id, rec);
+    rec.inTable = true;
   }
 
   /** `next` takes `old`'s place in its bucket list (same key, so same bucket). */
@@ -56,10 +56,10 @@ export class RegistrantTable {
     if (i < 0) throw new Error("replace: record not in table");
     b.records[i] = next;
     b.due.remove(old);
-    this.byId.delete(old.id);
+    old.inTable = false;
     this.byCoords.take(old);
     this.byCoords.add(next);
-    this.byId.set(next.id, next);
+    next.inTable = true;
   }
 
   remove(rec: RegistrantRecord): void {
@@ -68,19 +68,20 @@ export class RegistrantTable {
     if (i >= 0) b.records.splice(i, 1);
     b.due.remove(rec);
     if (this.byCoords.get(rec) === rec) this.byCoords.take(rec);
-    this.byId.delete(rec.id);
+    rec.inTable = false;
   }
 
   /** Replace the whole content, keeping `records` order inside each bucket (a full reload). */
   reset(records: readonly RegistrantRecord[]): void {
-    const keep = new Set(records);
+    // the in-table flag marks the records that stay, so the records that leave go out of the due heaps
+    for (const r of this.all()) r.inTable = false;
+    for (const r of records) r.inTable = true;
     for (const b of this.buckets) {
       if (b === undefined) continue;
-      for (const r of b.records) if (!keep.has(r)) b.due.remove(r);
+      for (const r of b.records) if (!r.inTable) b.due.remove(r);
       b.records = [];
     }
     this.byCoords = new CoordsIndex();
-    this.byId.clear();
     for (const r of records) this.append(r);
   }
 
@@ -91,7 +92,7 @@ export class RegistrantTable {
 
   /** (Re)queue a record for the tick of its bucket; Infinity dequeues it. */
   schedule(rec: RegistrantRecord, dueSec: number): void {
-    if (!this.byId.has(rec.id)) return;
+    if (!rec.inTable) return;
     this.bucket(rec).due.set(rec, dueSec);
   }
 
