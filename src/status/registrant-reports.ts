@@ -7,6 +7,9 @@ export const REPORTS_KEPT = 20;
 const PAGE_BITS = 10;
 const PAGE = 1 << PAGE_BITS;
 const NONE = -1;
+/** record ids per page of the id → slot directory */
+const ID_PAGE_BITS = 12;
+const ID_PAGE = 1 << ID_PAGE_BITS;
 
 /** The texts uac_registrant reports (reference uac-registrant §9), with their trailing newline. */
 const STATE_COUNT = 10;
@@ -34,6 +37,8 @@ class Page {
   readonly older = new Int32Array(PAGE);
   /** next slot with the same AOR, or the next free slot */
   readonly next = new Int32Array(PAGE);
+  /** the record id last bound to the slot (0: none), so a stale directory entry is recognised */
+  readonly owner = new Int32Array(PAGE);
   /** the record's own strings (shared, not copied) */
   readonly aor: (string | undefined)[] = new Array<string | undefined>(PAGE).fill(undefined);
   readonly contact: (string | undefined)[] = new Array<string | undefined>(PAGE).fill(undefined);
@@ -50,9 +55,46 @@ export class RegistrantReports {
   private readonly pages: Page[] = [];
   /** AOR → first slot with that AOR (the others follow `next`) */
   private readonly byAor = new Map<string, number>();
+  /** record id → slot + 1 (0: none), in pages allocated while one of their ids is bound */
+  private readonly idPages: (Int32Array | undefined)[] = [];
+  private readonly idPageUse: number[] = [];
   private freeSlot = NONE;
   private used = 0;
   private newest = NONE;
+
+  /**
+   * The slot bound to a record id, when it still holds these coordinates: a state change finds its identifier by
+   * two array reads instead of a hash lookup (a storm's changes come in no useful order, so each lookup is a few
+   * cache misses). NONE: look it up with `find`.
+   */
+  slotOfRecord(id: number, c: Coords): number {
+    const s = (this.idPages[id >>> ID_PAGE_BITS]?.[id & (ID_PAGE - 1)] ?? 0) - 1;
+    if (s === NONE) return NONE;
+    const p = this.pages[s >>> PAGE_BITS]!;
+    const o = s & (PAGE - 1);
+    return p.owner[o] === id && p.aor[o] === c.aor ? s : NONE;
+  }
+
+  bindRecord(id: number, s: number): void {
+    const i = id >>> ID_PAGE_BITS;
+    let page = this.idPages[i];
+    if (page === undefined) {
+      page = this.idPages[i] = new Int32Array(ID_PAGE);
+      this.idPageUse[i] = 0;
+    }
+    if (page[id & (ID_PAGE - 1)] === 0) this.idPageUse[i]!++;
+    page[id & (ID_PAGE - 1)] = s + 1;
+    this.pageOf(s).owner[s & (PAGE - 1)] = id;
+  }
+
+  /** the record is gone (removed, or replaced by one with a new id) */
+  unbindRecord(id: number): void {
+    const i = id >>> ID_PAGE_BITS;
+    const page = this.idPages[i];
+    if (page === undefined || page[id & (ID_PAGE - 1)] === 0) return;
+    page[id & (ID_PAGE - 1)] = 0;
+    if (--this.idPageUse[i]! === 0) this.idPages[i] = undefined;
+  }
 
   /** the slot of these coordinates, NONE when there is none */
   find(c: Coords): number {
@@ -107,6 +149,7 @@ export class RegistrantReports {
     else this.newest = older;
     if (older !== NONE) this.pageOf(older).newer[older & (PAGE - 1)] = newer;
     p.aor[o] = p.contact[o] = p.registrar[o] = undefined;
+    p.owner[o] = 0;
     p.next[o] = this.freeSlot;
     this.freeSlot = s;
   }

@@ -102,18 +102,27 @@ export class StatusReport {
   }
 
   onTableChange(change: TableChange): void {
-    const slot = this.registrants.find(change.coords);
+    const reports = this.registrants;
+    let slot = reports.find(change.coords);
     if (change.kind === "removed") {
-      if (slot >= 0) this.registrants.remove(slot);
+      if (slot >= 0) reports.remove(slot);
+      reports.unbindRecord(change.recordId);
       return;
     }
-    if (slot < 0) this.registrants.create(change.coords, this.clock.nowMs());
+    if (change.kind === "replaced") reports.unbindRecord(change.previousId);
+    if (slot < 0) slot = reports.create(change.coords, this.clock.nowMs());
+    reports.bindRecord(change.recordId, slot);
   }
 
   onStateChange(change: StateChange): void {
-    let slot = this.registrants.find(change.coords);
-    if (slot < 0) slot = this.registrants.create(change.coords, this.clock.nowMs());
-    this.registrants.changeState(slot, change.to, change.atMs);
+    const reports = this.registrants;
+    let slot = reports.slotOfRecord(change.recordId, change.coords);
+    if (slot < 0) {
+      slot = reports.find(change.coords);
+      if (slot < 0) slot = reports.create(change.coords, this.clock.nowMs());
+      reports.bindRecord(change.recordId, slot);
+    }
+    reports.changeState(slot, change.to, change.atMs);
   }
 
   groupNames(): readonly string[] {

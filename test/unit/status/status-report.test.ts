@@ -55,11 +55,12 @@ function goldenLife(): StatusReport {
   const clock = new ManualClock(1795422243_000);
   const sr = new StatusReport(clock);
   sr.setCoreStatus("running");
-  [alice, bob, carol, dave].forEach((coords, i) => sr.onTableChange({ kind: "added", coords, recordId: i + 1 }));
+  const records = [alice, bob, carol, dave];
+  records.forEach((coords, i) => sr.onTableChange({ kind: "added", coords, recordId: i + 1 }));
   let from: RegStateValue = RegState.NOT_REGISTERED_STATE;
   const go = (coords: Coords, atSec: number, ...states: RegStateValue[]) => {
     for (const to of states) {
-      sr.onStateChange({ coords, recordId: 1, from, to, atMs: atSec * 1000 + 123 });
+      sr.onStateChange({ coords, recordId: records.indexOf(coords) + 1, from, to, atMs: atSec * 1000 + 123 });
       from = to;
     }
   };
@@ -205,32 +206,48 @@ describe("StatusReport's compact store", () => {
       return seed % n;
     };
     // 3 AORs × 2 contacts × 2 registrars: many records share an AOR; fresh string objects each time
+    const KEYS = 12;
     const coordsOf = (i: number): Coords => ({
       aor: `sip:u${i % 3}@example.test`,
       contact: `sip:u${i % 3}@10.0.0.${(i >> 2) % 2}`,
       registrar: `sip:r${(i >> 1) % 2}.example.test`,
     });
+    // the engine's records: one in the table per coordinates, and retired ones finishing their unREGISTER,
+    // which keep raising state changes under the same coordinates until they are removed
+    let nextId = 1;
+    const live = new Map<number, number>();
+    const retired: { key: number; id: number }[] = [];
     const clock = new ManualClock(1_795_000_000_000);
     const sr = new StatusReport(clock);
     const model = new ModelReport();
-    for (let step = 0; step < 3000; step++) {
+    for (let step = 0; step < 4000; step++) {
       clock.advance(1000);
-      const coords = coordsOf(random(12));
+      const key = random(KEYS);
+      const coords = coordsOf(key);
       const atSec = Math.floor(clock.nowMs() / 1000);
+      const id = live.get(key);
       // removals rare enough for rings to wrap
       const op = random(40);
-      if (op === 0) {
-        sr.onTableChange({ kind: "removed", coords, recordId: 1 });
-        model.change(coords, "removed", atSec);
-      } else if (op < 4) {
-        const change: TableChange = random(2)
-          ? { kind: "added", coords, recordId: 1 }
-          : { kind: "replaced", coords, recordId: 1, previousId: 1 };
+      if (op === 0 && id !== undefined) {
+        live.delete(key);
+        retired.push({ key, id });
+      } else if (op === 1 && retired.length > 0) {
+        const gone = retired.splice(random(retired.length), 1)[0]!;
+        sr.onTableChange({ kind: "removed", coords: coordsOf(gone.key), recordId: gone.id });
+        model.change(coordsOf(gone.key), "removed", atSec);
+      } else if (op < 5 || id === undefined) {
+        const recordId = nextId++;
+        live.set(key, recordId);
+        const change: TableChange =
+          id === undefined
+            ? { kind: "added", coords, recordId }
+            : { kind: "replaced", coords, recordId, previousId: id };
         sr.onTableChange(change);
         model.change(coords, "added", atSec);
       } else {
+        const old = retired.find((r) => r.key === key && random(2) === 0);
         const to = random(10) as RegStateValue;
-        sr.onStateChange({ coords, recordId: 1, from: 0, to, atMs: clock.nowMs() });
+        sr.onStateChange({ coords, recordId: old?.id ?? id, from: 0, to, atMs: clock.nowMs() });
         model.change(coords, to, atSec);
       }
       const got = sr.identifiers("uac_registrant")!.map((i) => ({
@@ -247,5 +264,27 @@ describe("StatusReport's compact store", () => {
       }));
       assert.deepEqual(got, want, `step ${step}`);
     }
+  });
+
+  it("does not follow a record id to a slot its identifier left, even when a record with the same AOR took it", () => {
+    const clock = new ManualClock(1_795_000_000_000);
+    const sr = new StatusReport(clock);
+    const other = { ...alice, contact: "sip:alice@127.0.0.9:5080" };
+    // record 1 retired while record 2 took its place with the same coordinates: one identifier for both
+    sr.onTableChange({ kind: "added", coords: alice, recordId: 1 });
+    sr.onTableChange({ kind: "added", coords: alice, recordId: 2 });
+    sr.onStateChange({ coords: alice, recordId: 2, from: 0, to: RegState.REGISTERING_STATE, atMs: clock.nowMs() });
+    // the retired record is forgotten: the identifier goes (as OpenSIPS's name-keyed store would have it)
+    sr.onTableChange({ kind: "removed", coords: alice, recordId: 1 });
+    // a record with the same AOR reuses the freed slot
+    sr.onTableChange({ kind: "added", coords: other, recordId: 3 });
+    sr.onStateChange({ coords: alice, recordId: 2, from: 1, to: RegState.REGISTERED_STATE, atMs: clock.nowMs() });
+    assert.deepEqual(
+      sr.identifiers("uac_registrant")!.map((i) => [i.name, i.details, i.reports.length]),
+      [
+        [`aor=${alice.aor};contact=${alice.contact};registrar=${alice.registrar}`, "REGISTERED_STATE", 2],
+        [`aor=${other.aor};contact=${other.contact};registrar=${other.registrar}`, "NOT_REGISTERED_STATE", 1],
+      ],
+    );
   });
 });
