@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { SipParseError } from "../errors.js";
 import type { NameAddr } from "./name-addr.js";
 import { parseNameAddr } from "./name-addr.js";
-import { isTokenChar, isWs, parseGenericParams, skipWs, splitCommaList } from "./params.js";
+import { isTokenChar, isWs, parseGenericParams, scanQuoted, skipWs, splitCommaList } from "./params.js";
 import { parseDigits } from "./parse.js";
 
 /**
@@ -116,6 +116,166 @@ function parseOneVia(s: string): Via | undefined {
     params,
     ...(typeof branch === "string" ? { branch } : {}),
   };
+}
+
+/**
+ * The branch of the top Via entry of one Via header value when the whole value parses: the same answer as
+ * `parseVia(value)` then `vias[0].branch`, undefined when either is missing, without building the entries
+ * (the transaction table reads it off every response).
+ */
+export function topViaBranch(value: string): string | undefined {
+  // the items of splitCommaList, each checked where it lies
+  let branch: string | undefined;
+  let first = true;
+  let start = 0;
+  let i = 0;
+  const n = value.length;
+  for (;;) {
+    const c = i < n ? value.charCodeAt(i) : COMMA;
+    if (c === QUOTE && i < n) {
+      i = scanQuoted(value, i, n);
+      if (i < 0) return undefined;
+      continue;
+    }
+    if (c === LT && i < n) {
+      const close = value.indexOf(">", i + 1);
+      if (close < 0) return undefined;
+      i = close + 1;
+      continue;
+    }
+    if (c === COMMA) {
+      let s = start;
+      let e = i;
+      while (s < e && isJsWhiteSpace(value.charCodeAt(s))) s++;
+      while (e > s && isJsWhiteSpace(value.charCodeAt(e - 1))) e--;
+      const b = checkOneVia(value, s, e);
+      if (b === false) return undefined;
+      if (first) branch = b;
+      first = false;
+      if (i >= n) return branch;
+      start = i + 1;
+    }
+    i++;
+  }
+}
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LT = 0x3c;
+const SEMI = 0x3b;
+const EQ = 0x3d;
+
+/** What `String.prototype.trim` removes: ECMAScript WhiteSpace and LineTerminator. */
+function isJsWhiteSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+function skipWsTo(s: string, i: number, end: number): number {
+  while (i < end && isWs(s.charCodeAt(i))) i++;
+  return i;
+}
+
+function tokenEnd(s: string, i: number, end: number): number {
+  while (i < end && isTokenChar(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * `parseOneVia(s.slice(start, end))` as a check: false when it would fail, else its `branch` (undefined when
+ * there is none or it has no value). Every read stays below `end`.
+ */
+function checkOneVia(s: string, start: number, end: number): string | undefined | false {
+  let i = skipWsTo(s, start, end);
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport
+  for (let part = 0; part < 3; part++) {
+    const ts = i;
+    i = tokenEnd(s, i, end);
+    if (i === ts) return false;
+    if (part < 2) {
+      i = skipWsTo(s, i, end);
+      if (i >= end || s.charCodeAt(i) !== 0x2f) return false;
+      i = skipWsTo(s, i + 1, end);
+    }
+  }
+  if (i >= end || !isWs(s.charCodeAt(i))) return false;
+  i = skipWsTo(s, i, end);
+  if (i < end && s.charCodeAt(i) === 0x5b) {
+    const close = s.indexOf("]", i);
+    if (close < 0 || close >= end) return false;
+    if (isIP(s.slice(i + 1, close)) !== 6) return false;
+    i = close + 1;
+  } else {
+    const hs = i;
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      if (!(
+        (c >= 0x30 && c <= 0x39) ||
+        (c >= 0x41 && c <= 0x5a) ||
+        (c >= 0x61 && c <= 0x7a) ||
+        c === 0x2d ||
+        c === 0x2e
+      ))
+        break;
+      i++;
+    }
+    if (i === hs) return false;
+  }
+  i = skipWsTo(s, i, end);
+  if (i < end && s.charCodeAt(i) === 0x3a) {
+    i = skipWsTo(s, i + 1, end);
+    const ps = i;
+    let port = 0;
+    while (i < end && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) {
+      port = port * 10 + (s.charCodeAt(i) - 0x30);
+      i++;
+    }
+    // parseDigits: 1 to 15 digits; then 1..65535
+    if (i === ps || i - ps > 15 || port < 1 || port > 65535) return false;
+  }
+  // *( SEMI generic-param ), as parseGenericParams reads it; the first `branch` wins
+  let branch: string | null | undefined;
+  i = skipWsTo(s, i, end);
+  while (i < end) {
+    if (s.charCodeAt(i) !== SEMI) return false;
+    i = skipWsTo(s, i + 1, end);
+    const nameStart = i;
+    i = tokenEnd(s, i, end);
+    if (i === nameStart) return false;
+    const isBranch = branch === undefined && i - nameStart === 6 && s.slice(nameStart, i).toLowerCase() === "branch";
+    i = skipWsTo(s, i, end);
+    let value: string | null = null;
+    if (i < end && s.charCodeAt(i) === EQ) {
+      i = skipWsTo(s, i + 1, end);
+      const valueStart = i;
+      if (i < end && s.charCodeAt(i) === QUOTE) {
+        i = scanQuoted(s, i, end);
+        if (i < 0) return false;
+      } else {
+        while (i < end) {
+          const c = s.charCodeAt(i);
+          if (!isTokenChar(c) && c !== 0x3a && c !== 0x5b && c !== 0x5d) break;
+          i++;
+        }
+        if (i === valueStart) return false;
+      }
+      if (isBranch) value = s.slice(valueStart, i);
+      i = skipWsTo(s, i, end);
+    }
+    if (isBranch) branch = value;
+  }
+  return typeof branch === "string" ? branch : undefined;
 }
 
 /** CSeq (§20.16): `1*DIGIT LWS Method`; the number is below 2**31 (§8.1.1.5). */

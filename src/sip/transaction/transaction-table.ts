@@ -1,6 +1,6 @@
 import type { TransportError } from "../../errors.js";
-import { parseCSeq, parseVia } from "../headers.js";
-import type { SipMessage, SipResponse } from "../message.js";
+import { parseCSeq, topViaBranch } from "../headers.js";
+import type { SipMessage } from "../message.js";
 import { headerValue } from "../message.js";
 import type { TransportProto } from "../transport/socket-spec.js";
 import type { NonInviteClientTransaction } from "./non-invite-client.js";
@@ -19,8 +19,13 @@ export type DropReason = "unparsable" | "unmatched" | "spoofed";
 export type DispatchResult = "delivered" | DropReason;
 
 interface Entry {
+  /** CSeq method, upper-cased */
+  readonly method: string;
   readonly txn: NonInviteClientTransaction;
   readonly destination: ResponseSource;
+  /** Another open transaction on the same branch with another method (a CANCEL shares its INVITE's branch). */
+  next: Entry | undefined;
+  open: boolean;
 }
 
 /**
@@ -29,36 +34,51 @@ interface Entry {
  * address and port; over TCP/TLS, also accepted on the connection the request used): anyone on the path can
  * read a branch off a UDP REGISTER, so this keeps a forged 200 or 401 from another host or port away from the
  * registrant. Whatever reaches no transaction is dropped and counted, never delivered.
+ *
+ * Keyed by the branch alone, the method checked on the entry: no key string is built per request or response.
  */
 export class TransactionTable {
-  private readonly byKey = new Map<string, Entry>();
-  private readonly byConnection = new Map<number, Set<string>>();
+  private readonly byBranch = new Map<string, Entry>();
+  private readonly byConnection = new Map<number, Set<Entry>>();
+  private count = 0;
   readonly dropped: Record<DropReason, number> = { unparsable: 0, unmatched: 0, spoofed: 0 };
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   add(branch: string, method: string, txn: NonInviteClientTransaction, destination: ResponseSource): void {
-    const key = keyOf(branch, method);
-    if (this.byKey.has(key)) throw new Error(`transaction ${key} already open`);
-    this.byKey.set(key, { txn, destination });
+    const upper = method.toUpperCase();
+    const head = this.byBranch.get(branch);
+    if (find(head, upper) !== undefined) throw new Error(`transaction ${branch}\n${upper} already open`);
+    const entry: Entry = { method: upper, txn, destination, next: head, open: true };
+    this.byBranch.set(branch, entry);
+    this.count++;
     if (destination.connectionId !== undefined) {
       let set = this.byConnection.get(destination.connectionId);
       if (set === undefined) this.byConnection.set(destination.connectionId, (set = new Set()));
-      set.add(key);
+      set.add(entry);
     }
   }
 
   remove(branch: string, method: string): void {
-    const key = keyOf(branch, method);
-    const entry = this.byKey.get(key);
+    const upper = method.toUpperCase();
+    let prev: Entry | undefined;
+    let entry = this.byBranch.get(branch);
+    while (entry !== undefined && entry.method !== upper) {
+      prev = entry;
+      entry = entry.next;
+    }
     if (entry === undefined) return;
-    this.byKey.delete(key);
+    if (prev !== undefined) prev.next = entry.next;
+    else if (entry.next !== undefined) this.byBranch.set(branch, entry.next);
+    else this.byBranch.delete(branch);
+    entry.open = false;
+    this.count--;
     const conn = entry.destination.connectionId;
     if (conn !== undefined) {
       const set = this.byConnection.get(conn);
-      set?.delete(key);
+      set?.delete(entry);
       if (set?.size === 0) this.byConnection.delete(conn);
     }
   }
@@ -68,9 +88,14 @@ export class TransactionTable {
     if (message === undefined) return this.drop("unparsable");
     // a request (OPTIONS keep-alive, NOTIFY...) is no answer to anything we sent
     if (message.kind !== "response") return this.drop("unmatched");
-    const key = responseKey(message);
-    if (key === undefined) return this.drop("unparsable");
-    const entry = this.byKey.get(key);
+    // §17.1.3: top Via branch + CSeq method
+    const viaText = headerValue(message, "via");
+    const cseqText = headerValue(message, "cseq");
+    if (viaText === undefined || cseqText === undefined) return this.drop("unparsable");
+    const branch = topViaBranch(viaText);
+    const cseq = parseCSeq(cseqText);
+    if (branch === undefined || !cseq.ok) return this.drop("unparsable");
+    const entry = find(this.byBranch.get(branch), cseq.method.toUpperCase());
     if (entry === undefined) return this.drop("unmatched");
     if (!sameSource(entry.destination, from)) return this.drop("spoofed");
     entry.txn.receiveResponse(message);
@@ -79,13 +104,13 @@ export class TransactionTable {
 
   /** §18.4 / issue: a broken TCP/TLS connection fails its transactions at once, not at Timer F. */
   failConnection(connectionId: number, error: TransportError): number {
-    const keys = this.byConnection.get(connectionId);
-    if (keys === undefined) return 0;
+    const entries = this.byConnection.get(connectionId);
+    if (entries === undefined) return 0;
     this.byConnection.delete(connectionId);
     let n = 0;
-    for (const key of [...keys]) {
-      const entry = this.byKey.get(key);
-      if (entry === undefined) continue;
+    for (const entry of [...entries]) {
+      // one failing transaction may end another (its owner's reaction): only the ones still open count
+      if (!entry.open) continue;
       n++;
       entry.txn.transportError(error);
     }
@@ -99,7 +124,11 @@ export class TransactionTable {
 
   /** Every open transaction (for shutdown). */
   transactions(): NonInviteClientTransaction[] {
-    return [...this.byKey.values()].map((e) => e.txn);
+    const out: NonInviteClientTransaction[] = [];
+    for (const head of this.byBranch.values()) {
+      for (let e: Entry | undefined = head; e !== undefined; e = e.next) out.push(e.txn);
+    }
+    return out;
   }
 
   private drop(reason: DropReason): DropReason {
@@ -108,21 +137,11 @@ export class TransactionTable {
   }
 }
 
-function keyOf(branch: string, method: string): string {
-  return `${branch}\n${method.toUpperCase()}`;
-}
-
-/** §17.1.3: top Via branch + CSeq method, or undefined when either cannot be read. */
-function responseKey(res: SipResponse): string | undefined {
-  const viaText = headerValue(res, "via");
-  const cseqText = headerValue(res, "cseq");
-  if (viaText === undefined || cseqText === undefined) return undefined;
-  const via = parseVia(viaText);
-  const cseq = parseCSeq(cseqText);
-  if (!via.ok || !cseq.ok) return undefined;
-  const branch = via.vias[0]?.branch;
-  if (branch === undefined) return undefined;
-  return keyOf(branch, cseq.method);
+/** The entry of `method` in a branch's list. */
+function find(head: Entry | undefined, method: string): Entry | undefined {
+  let e = head;
+  while (e !== undefined && e.method !== method) e = e.next;
+  return e;
 }
 
 function sameSource(dest: ResponseSource, from: ResponseSource): boolean {

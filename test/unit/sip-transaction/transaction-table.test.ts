@@ -93,4 +93,25 @@ describe("TransactionTable (RFC 3261 §17.1.3 + source check)", () => {
     assert.equal(table.size, 0);
     assert.equal(table.hasConnection(7), false);
   });
+
+  it("one branch may carry transactions of several methods (CANCEL shares its INVITE's): each method its own", () => {
+    const table = new TransactionTable();
+    const seen: string[] = [];
+    const txn = (name: string) => ({ receiveResponse: () => seen.push(name) }) as unknown as NonInviteClientTransaction;
+    table.add("z9hG4bKa", "REGISTER", txn("register"), REGISTRAR);
+    table.add("z9hG4bKa", "options", txn("options"), REGISTRAR);
+    assert.throws(() => table.add("z9hG4bKa", "OPTIONS", txn("again"), REGISTRAR), /already open/);
+    assert.equal(table.size, 2);
+    assert.equal(table.dispatch(response("z9hG4bKa", "OPTIONS"), REGISTRAR), "delivered");
+    assert.equal(table.dispatch(response("z9hG4bKa", "register"), REGISTRAR), "delivered");
+    assert.deepEqual(seen, ["options", "register"]);
+    table.remove("z9hG4bKa", "REGISTER");
+    assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "unmatched");
+    assert.equal(table.dispatch(response("z9hG4bKa", "OPTIONS"), REGISTRAR), "delivered");
+    assert.equal(table.transactions().length, 1);
+    table.remove("z9hG4bKa", "OPTIONS");
+    table.remove("z9hG4bKa", "OPTIONS");
+    assert.equal(table.size, 0);
+    assert.deepEqual(table.transactions(), []);
+  });
 });

@@ -8,11 +8,13 @@ import {
   parseDeltaSecondsHeader,
   parseRetryAfter,
   parseVia,
+  topViaBranch,
 } from "../../../src/sip/headers.js";
 import { headerValue, headerValues } from "../../../src/sip/message.js";
 import { parseNameAddr } from "../../../src/sip/name-addr.js";
 import { parseMessage } from "../../../src/sip/parse.js";
-import { goldenFrame, loadGoldenFile } from "./golden-frames.js";
+import { prng } from "../../support/prng.js";
+import { allGoldenFrames, goldenFrame, loadGoldenFile } from "./golden-frames.js";
 
 describe("parseVia", () => {
   it("reads the golden Via", () => {
@@ -224,3 +226,72 @@ function goldenFrameNumber(file: string, status: number): number {
   if (found === undefined) throw new Error(`no ${status} in ${file}`);
   return found.frame;
 }
+
+describe("topViaBranch", () => {
+  /** What the transaction table used to compute: the first entry's branch when the whole value parses. */
+  const reference = (value: string): string | undefined => {
+    const r = parseVia(value);
+    return r.ok ? r.vias[0]?.branch : undefined;
+  };
+
+  it("reads the branch of the top entry only when the whole value parses", () => {
+    const cases: [string, string | undefined][] = [
+      ["SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKc6fe.61d5949.0", "z9hG4bKc6fe.61d5949.0"],
+      ["SIP / 2.0 / tcp  [2001:db8::1] : 5060 ; BRANCH = z9hG4bK1 ;rport", "z9hG4bK1"],
+      ["SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/UDP p:5060;branch=z9hG4bK2", "z9hG4bK1"],
+      ["SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/UDP p:0;branch=z9hG4bK2", undefined],
+      ["SIP/2.0/UDP h;branch=z9hG4bK1,", undefined],
+      ["SIP/2.0/UDP h;branch;branch=z9hG4bK1", undefined],
+      ["SIP/2.0/UDP h;branch=a;branch=b", "a"],
+      ['SIP/2.0/UDP h;x="a,b";branch="q"', '"q"'],
+      ["SIP/2.0/UDP h;rport", undefined],
+      ["SIP/2.0/UDP [::1", undefined],
+      ["SIP/2.0/UDP [1.2.3.4]:5060;branch=z", undefined],
+      ["SIP/2.0/UDP h:65536;branch=z", undefined],
+      ['SIP/2.0/UDP h;branch="z', undefined],
+      ["\u00a0SIP/2.0/UDP h;branch=z\u3000", "z"],
+    ];
+    for (const [value, branch] of cases) {
+      assert.equal(topViaBranch(value), branch, value);
+      assert.equal(reference(value), branch, `reference: ${value}`);
+    }
+  });
+
+  it("answers like parseVia on every golden Via and 50,000 mutations of them (seeded)", () => {
+    const vias = allGoldenFrames().flatMap((f) => {
+      const r = parseMessage(f.bytes);
+      return r.ok ? headerValues(r.message, "via") : [];
+    });
+    vias.push('SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bKx;received=::1;rport=1, SIP/2.0/UDP h;x="a,b"');
+    assert.ok(vias.length > 10);
+    for (const v of vias) assert.equal(topViaBranch(v), reference(v), v);
+    const random = prng(20261204);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const pieces = [
+      ...' \t,;:=/"<>[]\\',
+      "\u00a0",
+      "\u2028",
+      "\ufeff",
+      "\r",
+      "branch",
+      "BRANCH=",
+      "0",
+      "65535",
+      "::1",
+      "é",
+    ];
+    let parsed = 0;
+    for (let n = 0; n < 50_000; n++) {
+      let v = pick(vias);
+      for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
+        const at = Math.floor(random() * (v.length + 1));
+        const cut = random() < 0.5 ? 0 : Math.floor(random() * 4);
+        v = v.slice(0, at) + (random() < 0.8 ? pick(pieces) : "") + v.slice(at + cut);
+      }
+      const expected = reference(v);
+      if (expected !== undefined) parsed++;
+      assert.equal(topViaBranch(v), expected, JSON.stringify(v));
+    }
+    assert.ok(parsed > 5_000, `only ${parsed} mutations kept a branch`);
+  });
+});
