@@ -252,7 +252,14 @@ export class RegistrantMachine {
     // still queued from a transaction that was dropped since (sharing tag backup): that place in line serves this one
     if (rec.sendQueued) return;
     rec.sendQueued = true;
-    this.sip.defer(rec.spec.proxy ?? rec.registrar, rec, this.onSlot);
+    // a challenge answer (or a 423 retry) goes first: the registration under way completes before new ones start,
+    // its nonce still fresh, and its credentials are not kept while a storm's queue drains
+    this.sip.defer(
+      rec.spec.proxy ?? rec.registrar,
+      rec,
+      this.onSlot,
+      kind === SendKind.registerRetry || auth !== undefined,
+    );
   }
 
   private readonly onSlot = (rec: RegistrantRecord, start: StartTransaction): void => {

@@ -123,26 +123,29 @@ class Fifo<T> {
 }
 
 /**
- * The sends waiting for one next hop as (item, onSlot) pairs kept flat in one FIFO: a waiting send costs two array
- * slots and no object of its own.
+ * The sends waiting for one next hop as (item, onSlot) pairs kept flat in FIFOs: a waiting send costs two array
+ * slots and no object of its own. Urgent sends (answers to a challenge) go before the others.
  */
 class SendQueue {
-  private readonly fifo = new Fifo<unknown>();
+  private readonly urgent = new Fifo<unknown>();
+  private readonly normal = new Fifo<unknown>();
 
   get size(): number {
-    return this.fifo.size >> 1;
+    return (this.urgent.size + this.normal.size) >> 1;
   }
 
-  push<T>(item: T, onSlot: OnSlot<T>): void {
-    this.fifo.push(item);
-    this.fifo.push(onSlot);
+  push<T>(item: T, onSlot: OnSlot<T>, urgent: boolean): void {
+    const fifo = urgent ? this.urgent : this.normal;
+    fifo.push(item);
+    fifo.push(onSlot);
   }
 
-  /** Removes the oldest send and gives it to `fn`; false when empty. */
+  /** Removes the oldest urgent send, else the oldest send, and gives it to `fn`; false when empty. */
   shift(fn: (item: unknown, onSlot: OnSlot<unknown>) => void): boolean {
-    if (this.fifo.size === 0) return false;
-    const item = this.fifo.shift();
-    fn(item, this.fifo.shift() as OnSlot<unknown>);
+    const fifo = this.urgent.size > 0 ? this.urgent : this.normal;
+    if (fifo.size === 0) return false;
+    const item = fifo.shift();
+    fn(item, fifo.shift() as OnSlot<unknown>);
     return true;
   }
 }
@@ -198,16 +201,17 @@ export class SendPacer implements DeferringSipClient {
 
   /**
    * Hands `item` to `onSlot` as soon as the limits allow, now or when it leaves `nextHop`'s queue; `onSlot` builds
-   * the request then and starts it through the function it is given (which counts it in flight).
+   * the request then and starts it through the function it is given (which counts it in flight). An `urgent` send
+   * waits before the others of its next hop.
    */
-  defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>): void {
+  defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>, urgent = false): void {
     if (this.closed) return onSlot(item, (r) => this.inner.send(r));
     const lane = this.lane(nextHop);
     // fast path: nothing waiting anywhere and every limit has room
     if (this.waiting === 0 && this.canStart(lane)) return this.grant(lane, item, onSlot as OnSlot<unknown>);
     this.paced++;
     this.waiting++;
-    lane.queue.push(item, onSlot);
+    lane.queue.push(item, onSlot, urgent);
     if (!lane.queued) {
       lane.queued = true;
       this.turns.push(lane);

@@ -63,7 +63,11 @@ export type OnSlot<T> = (item: T, start: StartTransaction) => void;
  * queue, so a registration storm keeps one pointer per waiting record instead of a built request and its promises.
  */
 export interface DeferringSipClient extends SipClient {
-  defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>): void;
+  /**
+   * `urgent`: the send answers a reply just received (a challenge): it goes ahead of the sends waiting for their
+   * first slot, so a registration under way completes, with a fresh nonce, before new ones start.
+   */
+  defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>, urgent?: boolean): void;
 }
 
 export function isDeferring(client: SipClient): client is DeferringSipClient {

@@ -3,8 +3,9 @@ import { describe, test } from "node:test";
 import { SendPacer } from "../../../src/sip/send-pacer.js";
 import { RegState } from "../../../src/registrant/state.js";
 import { EngineHarness, coordsOf, row, testSpecFromRow } from "../../support/engine-harness.js";
-import { FakeSipClient } from "../../support/fake-sip-client.js";
+import { FAKE_DESTINATION, FakeSipClient, response } from "../../support/fake-sip-client.js";
 import type { RecordSpec } from "../../../src/registrant/record-spec.js";
+import type { RegisterRequest } from "../../../src/sip/sip-client.js";
 
 /** The engine behind a send pacer with one transaction in flight: the others wait in its queue. */
 function pacedHarness(rows: ReturnType<typeof row>[]): { h: EngineHarness; wire: FakeSipClient } {
@@ -30,6 +31,8 @@ const ok = (uri: string) => ({
   destination: { transport: "udp" as const, address: "192.0.2.7", port: 5060, socket: "udp:127.0.0.1:5080" },
 });
 
+const uriOf = (r: RegisterRequest): string => (typeof r.contact === "string" ? "" : r.contact.uri);
+
 describe("sends through a queue (send pacing)", () => {
   const rows = ["u1", "u2", "u3"].map((u) => row({ aor: `sip:${u}@example.test` }));
 
@@ -48,6 +51,26 @@ describe("sends through a queue (send pacing)", () => {
     }
     assert.equal(wire.sent.length, 3);
     for (const r of rows) assert.equal(h.service.find(coordsOf(r))!.state, RegState.REGISTERED_STATE);
+  });
+
+  test("a challenge answer goes before the records waiting for their first REGISTER", async () => {
+    const { h, wire } = pacedHarness(rows);
+    await h.service.start();
+    h.service.tick();
+    h.service.tick();
+    wire.sent[0]!.resolve({
+      kind: "response",
+      response: response(401, { "www-authenticate": 'Digest realm="example.test", nonce="n1", qop="auth"' }),
+      destination: FAKE_DESTINATION,
+    });
+    await h.advance(0);
+    // the freed slot went to the next REGISTER in line before the 401 was handled; the answer takes the next one
+    wire.sent[1]!.resolve(ok(uriOf(wire.sent[1]!.request)));
+    await h.advance(0);
+    const [first, , third] = wire.sent.map((p) => p.request);
+    assert.equal(third!.to, first!.to);
+    assert.equal(third!.cseq, 2);
+    assert.equal(third!.authorization?.header, "Authorization");
   });
 
   test("a record replaced while its REGISTER waits sends nothing; its successor registers", async () => {

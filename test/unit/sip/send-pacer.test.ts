@@ -163,6 +163,22 @@ describe("SendPacer", () => {
     assert.deepEqual(pacer.stats(), { inFlight: 1, queued: 0, paced: 2 });
   });
 
+  it("defer: an urgent send (a challenge answer) goes before the sends waiting for their first slot", async () => {
+    const { inner, pacer } = setup({ maxInFlight: 1 });
+    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void => void start(req(i));
+    for (let i = 0; i < 3; i++) pacer.defer("sip:registrar.test", i, onSlot);
+    pacer.defer("sip:registrar.test", 10, onSlot, true);
+    pacer.defer("sip:registrar.test", 11, onSlot, true);
+    for (let i = 0; i < 4; i++) {
+      inner.sent[i]!.resolve(OK);
+      await flush();
+    }
+    assert.deepEqual(
+      inner.sent.map((s) => s.request.callId),
+      ["c0", "c10", "c11", "c1", "c2"],
+    );
+  });
+
   it("defer after close() hands the item a start that refuses with a transport error", async () => {
     const { pacer } = setup({ maxInFlight: 1 });
     const outcomes: SendOutcome[] = [];
