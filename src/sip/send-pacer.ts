@@ -13,9 +13,11 @@ import type {
 /**
  * Send pacing, a SipClient decorator: at most `maxInFlight` client transactions at once, and REGISTERs started at
  * no more than `rate` per second overall and `ratePerRegistrar` per second towards one next hop (the outbound
- * proxy when the record has one, else the registrar). A request over a limit waits in its next hop's FIFO queue;
- * next hops with waiting requests take turns, so one slow registrar does not hold back the others. Its
- * transaction (and so Timer F) starts only when it leaves the queue: waiting never turns into a timeout.
+ * proxy when the record has one, else the registrar). A request over a limit waits in its next hop's FIFO queue
+ * (challenge answers in a FIFO of their own that goes first); next hops with waiting requests take turns, so one
+ * slow registrar does not hold back the others. Its transaction (and so Timer F) starts only when it leaves the
+ * queue: waiting never turns into a timeout. The engine's sends wait as the record itself: the request is built
+ * when it leaves the queue.
  *
  * OpenSIPS has no such limit (a restart sends the whole table in one timer run); a registration storm then
  * overruns a registrar or an SBC, and with many requests queued on a socket RFC 3261's T1 makes every one of
