@@ -10,7 +10,7 @@ export interface HeapEntry {
  * O(due · log n) instead of a walk over the bucket; entries know their index, so update and remove are O(log n).
  */
 export class DueHeap<T extends HeapEntry> {
-  private readonly items: T[] = [];
+  private items: T[] = [];
 
   get size(): number {
     return this.items.length;
@@ -50,12 +50,29 @@ export class DueHeap<T extends HeapEntry> {
 
   /** Removes and returns every entry with dueSec <= nowSec, earliest first. */
   popDue(nowSec: number): T[] {
+    if (this.items.length > 1 && this.items.every((e) => e.dueSec <= nowSec)) return this.popAll();
     const out: T[] = [];
     for (let top = this.items[0]; top !== undefined && top.dueSec <= nowSec; top = this.items[0]) {
       this.remove(top);
       out.push(top);
     }
     return out;
+  }
+
+  /**
+   * Every entry is due (a storm: the whole table after a start). Popping them one by one cost ~2 µs each (a second
+   * for a bucket of 500,000); the array is already in order when they were queued in order with one due time.
+   */
+  private popAll(): T[] {
+    const all = this.items;
+    this.items = [];
+    let sorted = true;
+    for (let i = 0; i < all.length; i++) {
+      all[i]!.heapIndex = -1;
+      if (i > 0 && this.less(all[i]!, all[i - 1]!)) sorted = false;
+    }
+    if (!sorted) all.sort((a, b) => (this.less(a, b) ? -1 : this.less(b, a) ? 1 : 0));
+    return all;
   }
 
   private less(a: T, b: T): boolean {

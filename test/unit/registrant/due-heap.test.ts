@@ -29,3 +29,23 @@ test("pops due entries earliest first, ties in id order; update and remove keep 
   assert.ok(heap.popDue(1000).every((e) => e.dueSec > 49));
   assert.equal(heap.size, 0);
 });
+
+test("when every entry is due they all come out at once, in order, whether queued in order or not", () => {
+  for (const shuffled of [false, true]) {
+    const heap = new DueHeap<E>();
+    const es = Array.from({ length: 500 }, (_, i) => entry(i + 1));
+    const order = shuffled ? [...es].sort((a, b) => ((a.id * 7919) % 500) - ((b.id * 7919) % 500)) : es;
+    for (const e of order) heap.set(e, shuffled ? e.id % 3 : 0);
+    const popped = heap.popDue(10);
+    assert.equal(popped.length, 500);
+    for (let i = 1; i < popped.length; i++) {
+      const a = popped[i - 1]!;
+      const b = popped[i]!;
+      assert.ok(a.dueSec < b.dueSec || (a.dueSec === b.dueSec && a.id < b.id));
+    }
+    assert.ok(popped.every((e) => e.heapIndex === -1));
+    assert.equal(heap.size, 0);
+    heap.set(es[0]!, 5);
+    assert.deepEqual(heap.popDue(10), [es[0]]);
+  }
+});
