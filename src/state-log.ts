@@ -20,7 +20,9 @@ export function redactUriPassword(uri: string): string {
  * credentials are not in a StateChange at all, and a password hidden in a URI is masked.
  */
 export function createStateLog(log: Logger): StateChangeListener {
-  const child = log.child({ mod: "registrant.state" });
+  // no redaction pass: these lines' keys are a fixed set (stateLogFields) in which no credential key can appear, so
+  // the root's pass never changed one, and it was more than half of the cost of a line (~12 → ~5 µs)
+  const child = log.child({ mod: "registrant.state" }, { redact: [] });
   return (change: StateChange) => {
     // three changes per registration: build the line only when it is written
     if (child.isLevelEnabled("info")) child.info(stateLogFields(change), stateLogMessage(change));

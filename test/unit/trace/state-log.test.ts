@@ -4,7 +4,8 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { RegState } from "../../../src/registrant/state.js";
 import type { StateChange } from "../../../src/registrant/state-change.js";
-import { createStateLog, redactUriPassword } from "../../../src/state-log.js";
+import { LOG_REDACTION } from "../../../src/log.js";
+import { createStateLog, redactUriPassword, stateLogFields, stateLogMessage } from "../../../src/state-log.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -112,5 +113,31 @@ describe("state log", () => {
     });
     assert.equal(reads, 0);
     assert.equal(lines.length, 0);
+  });
+
+  it("writes the same bytes as the daemon's redacting logger would, without its redaction pass", () => {
+    const written: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        written.push(chunk.toString());
+        cb();
+      },
+    });
+    const root = pino(
+      { level: "info", redact: LOG_REDACTION, base: { name: "registrantd" }, timestamp: false },
+      stream,
+    );
+    const change: StateChange = {
+      coords: { ...coords, aor: "sip:alice:pw@example.test" },
+      recordId: 3,
+      from: RegState.REGISTERING_STATE,
+      to: RegState.REGISTRAR_ERROR_STATE,
+      atMs: 1,
+      cause: { status: 503, reason: "Service Unavailable", destination: "udp:192.0.2.1:5060", detail: "password" },
+    };
+    createStateLog(root)(change);
+    root.child({ mod: "registrant.state" }).info(stateLogFields(change), stateLogMessage(change));
+    assert.equal(written.length, 2);
+    assert.equal(written[0], written[1]);
   });
 });
