@@ -34,44 +34,39 @@ interface Checked<T = undefined> {
 }
 
 /** Distinct texts remembered per column; past it, a new text is checked for its row alone. */
-const MEMO_LIMIT = 4096;
+const MEMO_LIMIT = 1024;
 
 /**
  * One column's check, remembered per distinct text: a trunk table repeats a handful of registrars, proxies,
- * sockets and tags over thousands of rows, so each is parsed once and every spec holding it shares one string (a
- * million specs, one registrar string). Bounded, so unique texts cost a lookup, no memory.
+ * sockets, tags and credentials over thousands of rows, so each is parsed once and every spec holding it shares
+ * one string (a million specs, one registrar string). Bounded; and a column whose texts keep being new (usernames
+ * of a table of subscribers) stops being looked up, since the lookup of a fresh string would then cost more than
+ * it saves.
  */
-class ColumnMemo<T> {
-  private readonly seen = new Map<string, Checked<T>>();
+class ColumnMemo<V> {
+  private readonly seen = new Map<string, V>();
+  /** misses since the memo is full */
+  private missesWhenFull = 0;
 
   constructor(
-    private readonly check: (text: string) => Checked<T>,
+    private readonly check: (text: string) => V,
     private readonly limit: number,
   ) {}
 
-  get(text: string): Checked<T> {
+  get(text: string): V {
+    if (this.missesWhenFull > this.limit) return this.check(text);
     let checked = this.seen.get(text);
     if (checked === undefined) {
       checked = this.check(text);
       if (this.seen.size < this.limit) this.seen.set(text, checked);
+      else this.missesWhenFull++;
     }
     return checked;
   }
 }
 
-/** One string per distinct text of an unchecked column (the credentials), bounded as ColumnMemo. */
-class StringPool {
-  private readonly seen = new Map<string, string>();
-
-  constructor(private readonly limit: number) {}
-
-  get(text: string): string {
-    const shared = this.seen.get(text);
-    if (shared !== undefined) return shared;
-    if (this.seen.size < this.limit) this.seen.set(text, text);
-    return text;
-  }
-}
+/** the credentials are not checked, only shared */
+const same = (text: string): string => text;
 
 const fine = (text: string): Checked => ({ text, refusal: undefined, value: undefined });
 
@@ -87,15 +82,15 @@ function hostUriCheck(what: "registrant" | "proxy", column: string): (text: stri
 
 /** The checks of the columns whose values repeat, remembered over one checker's rows (see ColumnMemo). */
 class RepeatingColumns {
-  readonly registrar: ColumnMemo<undefined>;
-  readonly proxy: ColumnMemo<undefined>;
-  readonly thirdParty: ColumnMemo<undefined>;
-  readonly username: StringPool;
-  readonly password: StringPool;
+  readonly registrar: ColumnMemo<Checked>;
+  readonly proxy: ColumnMemo<Checked>;
+  readonly thirdParty: ColumnMemo<Checked>;
+  readonly username: ColumnMemo<string>;
+  readonly password: ColumnMemo<string>;
   /** value: reg-id + +sip.instance make a unique binding (§6.6) */
-  readonly bindingParams: ColumnMemo<boolean>;
-  readonly forcedSocket: ColumnMemo<undefined>;
-  readonly shtag: ColumnMemo<ShtagRef | undefined>;
+  readonly bindingParams: ColumnMemo<Checked<boolean>>;
+  readonly forcedSocket: ColumnMemo<Checked>;
+  readonly shtag: ColumnMemo<Checked<ShtagRef | undefined>>;
 
   constructor(ctx: RowCheckContext, limit: number) {
     this.registrar = new ColumnMemo(hostUriCheck("registrant", "registrar"), limit);
@@ -107,9 +102,8 @@ class RepeatingColumns {
           : { text, refusal: `cannot parse third party registrant uri [${text}]`, value: undefined },
       limit,
     );
-    // not checked; only shared
-    this.username = new StringPool(limit);
-    this.password = new StringPool(limit);
+    this.username = new ColumnMemo(same, limit);
+    this.password = new ColumnMemo(same, limit);
     this.bindingParams = new ColumnMemo((text) => {
       // OpenSIPS's parse_params; binding_params must start with `;` (§11)
       const names = text.startsWith(";") ? contactParamNames(text) : undefined;
@@ -198,8 +192,8 @@ function checkWith(row: RegistrantRow, ctx: RowCheckContext, repeating: Repeatin
   if (!parseUri(contact).ok) return reject("binding_URI", `cannot parse contact uri [${contact}]`);
 
   // 7. username and password are not checked; empty means "not provisioned"
-  const username = optionalText(row.username, repeating.username);
-  const password = optionalText(row.password, repeating.password);
+  const username = optional(row.username, repeating.username);
+  const password = optional(row.password, repeating.password);
 
   // 8. binding params: OpenSIPS's parse_params; reg-id + +sip.instance make a unique binding (§6.6)
   const bindingParams = optional(row.binding_params, repeating.bindingParams);
@@ -281,12 +275,8 @@ export function checkRows(
 }
 
 /** An optional column through its check; NULL and '' both mean "not set", as in OpenSIPS. */
-function optional<T>(v: string | null, memo: ColumnMemo<T>): Checked<T> | undefined {
+function optional<V>(v: string | null, memo: ColumnMemo<V>): V | undefined {
   return v === null || v === "" ? undefined : memo.get(v);
-}
-
-function optionalText(v: string | null, pool: StringPool): string | undefined {
-  return v === null || v === "" ? undefined : pool.get(v);
 }
 
 function toInteger(v: number | string): number | undefined {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkRow, contactParamNames } from "../../../src/registrant/row-check.js";
+import { checkRow, contactParamNames, rowChecker } from "../../../src/registrant/row-check.js";
 import type { RowCheckContext } from "../../../src/registrant/row-check.js";
 import type { RegistrantRow } from "../../../src/registrant/record-spec.js";
 
@@ -210,6 +210,36 @@ test("messages use the configured column names; MI upserts carry no dbId", () =>
   });
   const mi = checkRow(GOOD, { ...ctx, source: "mi" });
   assert.ok(mi.ok && !("dbId" in mi.spec));
+});
+
+test("a load's checker gives checkRow's verdicts, whether a column's texts repeat or keep being new", () => {
+  const check = rowChecker(ctx);
+  const variants: Partial<RegistrantRow>[] = [
+    {},
+    { registrar: "sip:user@registrar.example.com" },
+    { registrar: "not a uri" },
+    { proxy: "sip:proxy.example.com;lr" },
+    { proxy: "sip:p@proxy.example.com" },
+    { third_party_registrant: "bogus" },
+    { binding_params: ';reg-id=1;+sip.instance="<urn:uuid:1>"' },
+    { binding_params: "reg-id=1" },
+    { forced_socket: "udp:127.0.0.1:5060" },
+    { forced_socket: "udp:127.0.0.1:9" },
+    { cluster_shtag: "vip/1" },
+    { cluster_shtag: "vip/x" },
+  ];
+  // 3,000 rows: the repeating columns come back every 12 rows, the usernames are all new (past the memo's bound)
+  for (let i = 0; i < 3_000; i++) {
+    const row: RegistrantRow = {
+      ...GOOD,
+      id: String(i),
+      aor: `sip:u${i}@example.com`,
+      username: `u${i}`,
+      password: "shared",
+      ...variants[i % variants.length],
+    };
+    assert.deepEqual(check(row), checkRow(row, ctx), `row ${i}`);
+  }
 });
 
 test("contactParamNames follows OpenSIPS's parse_params", () => {
