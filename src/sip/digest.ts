@@ -125,10 +125,13 @@ function startsAuthParam(value: string, i: number): boolean {
   return i < value.length && c !== 0x3d && c !== 0x2c;
 }
 
+const ALGORITHM_BY_LOWER_NAME: ReadonlyMap<string, DigestAlgorithm> = new Map(
+  DIGEST_ALGORITHMS.map((a) => [a.toLowerCase(), a]),
+);
+
 function canonicalAlgorithm(name: string | undefined): DigestAlgorithm | undefined {
   if (name === undefined) return "MD5";
-  const lower = name.toLowerCase();
-  return DIGEST_ALGORITHMS.find((a) => a.toLowerCase() === lower);
+  return ALGORITHM_BY_LOWER_NAME.get(name.toLowerCase());
 }
 
 /** Turns a `Digest` challenge into something we can answer, or says why not. */
@@ -144,7 +147,9 @@ export function toDigestChallenge(raw: AuthChallenge): DigestChallenge | string 
   if (algorithm === undefined) return `unsupported algorithm ${algorithmText ?? ""}`;
   const qopList = raw.params.get("qop");
   let qop: "auth" | "auth-int" | undefined;
-  if (qopList !== undefined) {
+  if (qopList === "auth") {
+    qop = "auth"; // what nearly every registrar offers: no list to split
+  } else if (qopList !== undefined) {
     const options = qopList.split(",").map((q) => q.trim().toLowerCase());
     // OpenSIPS parity: auth if offered, else auth-int, else no qop
     if (options.includes("auth")) qop = "auth";

@@ -85,6 +85,11 @@ function classifyHost(host: string): "name" | "ipv4" | undefined {
   return "name";
 }
 
+// Most URIs (bindings, AORs, registrars) have neither parameters nor headers: they share these two empty maps
+// (read-only, like every SipUri map) instead of two new ones each.
+const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 /** Parses a `sip:` / `sips:` URI. Never throws. */
 export function parseUri(text: string): ParseUriResult {
   if (text.length > MAX_URI_LENGTH) return fail("URI too long");
@@ -152,7 +157,7 @@ export function parseUri(text: string): ParseUriResult {
     i = j;
   }
 
-  const params = new Map<string, string | null>();
+  let params: Map<string, string | null> | undefined;
   while (i < n && text.charCodeAt(i) === 0x3b) {
     let j = i + 1;
     while (j < n) {
@@ -171,13 +176,15 @@ export function parseUri(text: string): ParseUriResult {
       value = text.slice(nameEnd + 1, j);
     }
     // §19.1.1: a parameter MUST NOT appear more than once; a Map could not give it back anyway.
+    params ??= new Map();
     if (params.has(name)) return fail(`URI parameter ${name} repeated`);
     params.set(name, value);
     i = j;
   }
 
-  const headers = new Map<string, string>();
+  let headers: Map<string, string> | undefined;
   if (i < n && text.charCodeAt(i) === 0x3f) {
+    headers = new Map();
     for (const pair of text.slice(i + 1).split("&")) {
       const eq = pair.indexOf("=");
       if (eq <= 0) return fail("bad URI header");
@@ -197,8 +204,8 @@ export function parseUri(text: string): ParseUriResult {
     host,
     hostKind,
     ...(port !== undefined ? { port } : {}),
-    params,
-    headers,
+    params: params ?? NO_PARAMS,
+    headers: headers ?? NO_HEADERS,
   };
   return { ok: true, uri };
 }
