@@ -114,8 +114,10 @@ export class SipStack implements SipClient {
   private readonly newBranch: () => string;
   private readonly pending = new Set<NonInviteClientTransaction>();
   /** Parsed next hops by their text: the records of a table share a few registrars and proxies. */
-  private readonly hops = new Map<string, SipUri>();
-  /** The locator's view of our sockets (transports, address families): built again when a socket is added. */
+  private readonly hops = new Map<string, Hop>();
+  /** `forced_socket` texts and the socket each names (null: none), looked up once. */
+  private readonly forcedSockets = new Map<string, Socket | null>();
+  /** The locator's view of our sockets (transports, address families). */
   private locateOptions: LocateOptions | undefined;
   /** What every Attempt shares with the stack (one object per stack, not closures per transaction). */
   private readonly attemptContext: AttemptContext;
@@ -198,7 +200,7 @@ export class SipStack implements SipClient {
     if (this.closed) return transportError(new TransportError("SIP stack closed"));
     let forced: Socket | undefined;
     if (req.forcedSocket !== undefined) {
-      forced = this.findSocket(req.forcedSocket);
+      forced = this.forcedSocket(req.forcedSocket);
       if (forced === undefined) {
         return transportError(
           new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`),
@@ -207,12 +209,13 @@ export class SipStack implements SipClient {
     }
     // §6.3 of the reference: the proxy is the next hop; the Request-URI stays the registrar
     const hopText = req.proxy ?? req.requestUri;
-    const hop = this.hopUri(hopText);
-    if (!hop.ok) return transportError(new SipUriError(`${hopText}: ${hop.error.message}`, { cause: hop.error }));
-    const options = this.locateOptionsFor(forced);
+    const hop = this.hop(hopText);
+    if (hop instanceof SipUriError)
+      return transportError(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop }));
     // an IP literal needs no DNS: located without a promise and a turn of the event loop
-    const located: LocateResult =
-      ServerLocator.locateLiteral(hop.uri, options) ?? (await this.locator.locate(hop.uri, options));
+    const options = this.locateOptionsFor(forced);
+    const literal = forced === undefined ? hop.literal : ServerLocator.locateLiteral(hop.uri, options);
+    const located: LocateResult = literal ?? (await this.locator.locate(hop.uri, options));
     if (!located.ok) return transportError(located.error);
 
     const maxTargets = this.opts.maxTargets ?? 4;
@@ -273,7 +276,7 @@ export class SipStack implements SipClient {
           : {},
       );
       this.sockets.push({ kind: "udp", spec: udp.spec, name: udp.name, udp });
-      this.locateOptions = undefined;
+      this.socketsChanged();
       return;
     }
     const tls = spec.proto === "tls" ? this.tlsOptionsFor(spec) : undefined;
@@ -293,7 +296,14 @@ export class SipStack implements SipClient {
       },
     );
     this.sockets.push({ kind: "stream", spec: stream.spec, name: stream.name, stream });
+    this.socketsChanged();
+  }
+
+  /** What was derived from the sockets (locate options, hops located on them, forced sockets) is made again. */
+  private socketsChanged(): void {
     this.locateOptions = undefined;
+    this.hops.clear();
+    this.forcedSockets.clear();
   }
 
   private tlsOptionsFor(spec: SocketSpec): TlsSocketOptions | undefined {
@@ -338,15 +348,27 @@ export class SipStack implements SipClient {
   }
 
   /** The parsed next hop; parsed once per text (bounded: a table with more hops than that just parses more). */
-  private hopUri(text: string): ReturnType<typeof parseUri> {
+  private hop(text: string): Hop | SipUriError {
     const cached = this.hops.get(text);
-    if (cached !== undefined) return { ok: true, uri: cached };
+    if (cached !== undefined) return cached;
     const parsed = parseUri(text);
-    if (parsed.ok) {
-      if (this.hops.size >= MAX_CACHED_HOPS) this.hops.clear();
-      this.hops.set(text, parsed.uri);
+    if (!parsed.ok) return parsed.error;
+    // only targets are kept: a refusal (bad transport) is made again for each request, with its own error
+    const literal = ServerLocator.locateLiteral(parsed.uri, this.locateOptionsFor(undefined));
+    const hop: Hop = { uri: parsed.uri, literal: literal?.ok === true ? literal : undefined };
+    if (this.hops.size >= MAX_CACHED_HOPS) this.hops.clear();
+    this.hops.set(text, hop);
+    return hop;
+  }
+
+  private forcedSocket(text: string): Socket | undefined {
+    let socket = this.forcedSockets.get(text);
+    if (socket === undefined) {
+      socket = this.findSocket(text) ?? null;
+      if (this.forcedSockets.size >= MAX_CACHED_HOPS) this.forcedSockets.clear();
+      this.forcedSockets.set(text, socket);
     }
-    return parsed;
+    return socket ?? undefined;
   }
 
   private findSocket(text: string): Socket | undefined {
@@ -364,7 +386,8 @@ export class SipStack implements SipClient {
     if (forced !== undefined && forced.spec.proto === target.transport && forced.spec.family === target.family) {
       return forced;
     }
-    return this.sockets.find((s) => s.spec.proto === target.transport && s.spec.family === target.family);
+    for (const s of this.sockets) if (s.spec.proto === target.transport && s.spec.family === target.family) return s;
+    return undefined;
   }
 
   /** One client transaction to one target; resolves with its single outcome. */
@@ -435,8 +458,15 @@ export class SipStack implements SipClient {
 /** Response counter names by status class (`Math.floor(status / 100)`). */
 const STATUS_CLASSES: readonly string[] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx"];
 
-/** Parsed next hops kept by a stack. */
+/** Parsed next hops (and forced socket texts) kept by a stack. */
 const MAX_CACHED_HOPS = 1024;
+
+/** A parsed next hop, with its target when it is an IP literal and no socket is forced. */
+interface Hop {
+  readonly uri: SipUri;
+  /** `ServerLocator.locateLiteral` of the URI with every socket available when it found targets */
+  readonly literal: LocateResult | undefined;
+}
 
 interface AttemptContext {
   readonly counters: { sent: number; retransmissions: number; transportErrors: number };

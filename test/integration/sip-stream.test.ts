@@ -170,6 +170,43 @@ describe("forced_socket", () => {
     assert.equal(o.destination.transport, "tcp");
     assert.equal(reg.connections[0]?.remoteAddress, "127.0.0.2");
   });
+
+  it("a hop and a forced socket looked up once still answer per request: forced or not, in any order", async () => {
+    const reg = await rawRegistrar("answer");
+    // a UDP peer on the TCP peer's port number: the same Request-URI reaches one or the other by transport
+    const { createSocket } = await import("node:dgram");
+    const udp = createSocket("udp4");
+    await new Promise<void>((resolve) => udp.bind(reg.port, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => udp.close(() => resolve())));
+    udp.on("message", (m, r) => {
+      const p = parseMessage(m);
+      if (!p.ok) return;
+      const h = (n: string) => headerValue(p.message, n) ?? "";
+      udp.send(
+        `SIP/2.0 200 OK\r\nVia: ${h("via")}\r\nFrom: ${h("from")}\r\nTo: ${h("to")};tag=u\r\nCall-ID: ${h("call-id")}\r\n` +
+          `CSeq: ${h("cseq")}\r\nContent-Length: 0\r\n\r\n`,
+        r.port,
+        r.address,
+      );
+    });
+    const s = await SipStack.start({ listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"] });
+    cleanups.push(() => s.close());
+    const tcp = s.socketNames()[1]!;
+    const requestUri = `sip:127.0.0.1:${reg.port}`;
+    const seen: string[] = [];
+    for (const [i, forcedSocket] of [
+      tcp,
+      undefined,
+      tcp,
+      undefined,
+      "udp:10.9.9.9:5060",
+      "udp:10.9.9.9:5060",
+    ].entries()) {
+      const o = await s.send({ ...register(reg.port, i + 1), requestUri, ...(forcedSocket ? { forcedSocket } : {}) });
+      seen.push(o.kind === "response" ? o.destination.transport : o.kind);
+    }
+    assert.deepEqual(seen, ["tcp", "udp", "tcp", "udp", "transport-error", "transport-error"]);
+  });
 });
 
 describe("IPv6", () => {
