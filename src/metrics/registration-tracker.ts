@@ -11,7 +11,8 @@ import { BoundedLabels } from "./bounded-labels.js";
  */
 export class RegistrationTracker {
   private readonly started = new Map<number, number>();
-  private readonly lastSuccessMs = new Map<string, number>();
+  /** registrar label → ms of its last success, boxed so a success costs one lookup of the registrar */
+  private readonly lastSuccessMs = new Map<string, { atMs: number }>();
   private readonly registrars: BoundedLabels;
 
   constructor(
@@ -42,12 +43,17 @@ export class RegistrationTracker {
 
   /** registrar label → ms of the last success */
   lastSuccess(): ReadonlyMap<string, number> {
-    return this.lastSuccessMs;
+    return new Map([...this.lastSuccessMs].map(([label, last]) => [label, last.atMs]));
   }
 
   private noteSuccess(coords: Coords, atMs: number): void {
-    const label = this.registrars.label(coords.registrar);
-    const prev = this.lastSuccessMs.get(label) ?? 0;
-    if (atMs > prev) this.lastSuccessMs.set(label, atMs);
+    // a registrar seen before is its own label: one lookup; a new or capped one goes through the label set
+    let last = this.lastSuccessMs.get(coords.registrar);
+    if (last === undefined) {
+      const label = this.registrars.label(coords.registrar);
+      last = this.lastSuccessMs.get(label);
+      if (last === undefined) this.lastSuccessMs.set(label, (last = { atMs: 0 }));
+    }
+    if (atMs > last.atMs) last.atMs = atMs;
   }
 }
