@@ -183,6 +183,11 @@ export class RegistrantRecord implements Coords {
     return (this.bits >>> CALL_ID_SHIFT) & 255;
   }
 
+  /** false until the first request (or a dialog carried over) */
+  get hasDialog(): boolean {
+    return this.dialog !== "";
+  }
+
   get callId(): string {
     return this.dialog.slice(0, this.callIdLength);
   }

@@ -360,9 +360,7 @@ export class RegistrantService implements RegistrantOperations {
   }
 
   private fresh(spec: RecordSpec): RegistrantRecord {
-    const rec = this.table.create(spec);
-    this.machine.newDialog(rec);
-    return rec;
+    return this.table.create(spec);
   }
 
   private admit(rec: RegistrantRecord): void {
