@@ -494,7 +494,7 @@ class Attempt implements NictWire, NictHooks {
     readonly socket: Socket,
     target: Target,
     private readonly branch: string,
-    private readonly resolve: (outcome: SendOutcome) => void,
+    private resolve: ((outcome: SendOutcome) => void) | undefined,
   ) {
     this.reliable = socket.kind === "stream";
     this.destination = {
@@ -527,7 +527,12 @@ class Attempt implements NictWire, NictHooks {
   }
 
   onOutcome(o: NictOutcome): void {
-    if (this.txn !== undefined) this.resolve(this.ctx.finished(this.txn, o, this.destination));
+    const resolve = this.resolve;
+    if (this.txn === undefined || resolve === undefined) return;
+    // the transaction lives on through Timer K (5 s over UDP) to absorb retransmitted responses: without the
+    // resolver it no longer holds the settled promise, and with it the response, the outcome and their strings
+    this.resolve = undefined;
+    resolve(this.ctx.finished(this.txn, o, this.destination));
   }
 
   onTerminated(): void {

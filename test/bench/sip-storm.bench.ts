@@ -83,10 +83,12 @@ try {
     const cpuS = (cpu.user + cpu.system) / 1e6;
     const mainS = mainThreadCpuS() - main0;
     const st = stack.stats();
+    // the round's completed transactions are all still held (Timer K, 5 s): what they keep is on the heap
+    const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
     console.log(
       `round ${round}: ${ok}/${N} registered in ${wallS.toFixed(1)} s, ` +
         `${((cpuS * 1000) / N).toFixed(4)} CPU-s per 1,000 (main thread ${((mainS * 1000) / N).toFixed(4)}, ` +
-        `sys ${(((cpu.system / 1e6) * 1000) / N).toFixed(4)}), retransmissions ${st.retransmissions}`,
+        `sys ${(((cpu.system / 1e6) * 1000) / N).toFixed(4)}), retransmissions ${st.retransmissions}, heap ${heapMB.toFixed(0)} MB`,
     );
   }
 } finally {

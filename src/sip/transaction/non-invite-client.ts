@@ -59,7 +59,7 @@ export class NonInviteClientTransaction {
   private timerKHandle: WheelTimer | undefined;
 
   constructor(
-    private readonly request: Buffer,
+    private request: Buffer | undefined,
     private readonly wire: NictWire,
     private readonly timers: SipTimers,
     private readonly wheel: TimerWheel,
@@ -76,7 +76,7 @@ export class NonInviteClientTransaction {
   start(): void {
     this.timerF = this.wheel.schedule(this.timers.timerF, () => this.onTimerF());
     if (!this.wire.reliable) this.timerE = this.wheel.schedule(this.intervalE, () => this.onTimerE());
-    this.wire.send(this.request);
+    if (this.request !== undefined) this.wire.send(this.request);
   }
 
   receiveResponse(response: SipResponse): void {
@@ -122,7 +122,7 @@ export class NonInviteClientTransaction {
     this.intervalE = nextTimerE(this.intervalE, this.current === NictState.Proceeding, this.timers);
     this.timerE = this.wheel.schedule(this.intervalE, () => this.onTimerE());
     this.hooks.onRetransmit?.();
-    this.wire.send(this.request);
+    if (this.request !== undefined) this.wire.send(this.request);
   }
 
   private onTimerF(): void {
@@ -134,6 +134,8 @@ export class NonInviteClientTransaction {
   }
 
   private enterCompleted(): void {
+    // nothing is sent any more: the request's bytes need not live through Timer K
+    this.request = undefined;
     const k = timerK(this.wire.reliable, this.timers);
     if (k === 0) this.terminate();
     else this.timerKHandle = this.wheel.schedule(k, () => this.terminate());
@@ -149,6 +151,7 @@ export class NonInviteClientTransaction {
   private terminate(): void {
     if (this.current === NictState.Terminated) return;
     this.current = NictState.Terminated;
+    this.request = undefined;
     this.hooks.onTerminated();
   }
 }
