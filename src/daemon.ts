@@ -18,6 +18,7 @@ import { registrantCounters, registrantGauges, statisticsCommands } from "./mi/c
 import { uacRegistrantCommands } from "./mi/commands/uac-registrant.js";
 import { RegistrantService } from "./registrant/registrant-service.js";
 import { SendPacer, sendPacerOptions } from "./sip/send-pacer.js";
+import type { SipClient } from "./sip/sip-client.js";
 import { SipStack } from "./sip/sip-stack.js";
 import { Statistics } from "./statistics.js";
 import { StatusReport } from "./status/status-report.js";
@@ -44,8 +45,18 @@ export interface Daemon {
   stop(opts?: { unregister?: boolean }): Promise<void>;
 }
 
+/** What a test (or an embedding program) puts in place of what startDaemon would build from the config. */
 export interface DaemonOverrides {
   readonly clock?: Clock;
+  /** the store, instead of the one `db_url` names; the caller keeps it and closes it */
+  readonly store?: RegistrantStore;
+  /**
+   * the SIP client the engine's requests reach, under the trace, metrics and pacing layers, instead of the SIP
+   * stack (which still binds `listen`, so forced sockets resolve)
+   */
+  readonly sip?: SipClient;
+  /** start with every record traced, as after MI `registrantd:trace on` */
+  readonly traceAll?: boolean;
 }
 
 function packageVersion(): string {
@@ -69,14 +80,18 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
   };
 
   try {
-    const opened: RegistrantStore = await openStore(config, log);
-    closers.push(() => opened.close());
+    let opened = overrides.store;
+    if (opened === undefined) {
+      const own = await openStore(config, log);
+      closers.push(() => own.close());
+      opened = own;
+    }
     // the store as the engine sees it, watched for /metrics' DB health
     const health = new StoreHealth(opened, 30_000, clock);
     const store = health.store;
 
     // per-registrant SIP trace (off until switched on over MI): fed from the wire and from local outcomes
-    const trace = createSipTrace({ clock });
+    const trace = createSipTrace({ clock, enabled: overrides.traceAll ?? false });
     const sip = await SipStack.start({
       ...SipStack.optionsFromConfig(config, log),
       clock,
@@ -94,7 +109,7 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
       db: health.read,
     });
     closers.push(() => Promise.resolve(metrics.close()));
-    const engineSip = instrumentSipClient(traceSipClient(sip, trace), metrics, clock);
+    const engineSip = instrumentSipClient(traceSipClient(overrides.sip ?? sip, trace), metrics, clock);
     // send pacing (docs/performance.md): outermost, so a storm waits in its queue before any transaction starts
     const paced = new SendPacer(
       { send: (r) => engineSip.send(r), hasSocket: (s) => sip.hasSocket(s) },

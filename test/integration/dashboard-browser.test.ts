@@ -72,7 +72,7 @@ describe("dashboard in headless Chromium", { timeout: 300_000 }, () => {
       rows.push(row({ aor: `sip:${user}@example.test`, registrar: `sip:registrar${i % 4}.example.test`, expiry: 600 }));
     }
     // failed records wait an hour before retrying, so the event stream stays readable in the screenshot
-    stack = await OperatorStack.start({ rows, sip: fake, options: { failureRetryIntervalSec: 3600 } });
+    stack = await OperatorStack.start({ rows, sip: fake, config: { failure_retry_interval: 3600 } });
     browser = await launchChromium();
     context = browser.context;
     // a loaded 2-core CI machine: every wait is generous

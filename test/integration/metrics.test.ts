@@ -107,9 +107,8 @@ describe("metrics and logs after a run against Kamailio", { timeout: 180_000 }, 
       store,
       log,
       traceAll: true,
-      timerFMs: 2_000,
       // PCT 50: a refresh within ~20 s whatever expiry Kamailio grants
-      options: { reregisterExpiryPercentage: 50 },
+      config: { reregister_expiry_percentage: 50, tm: { ...DEFAULT_CONFIG.tm, fr_timeout: 2 } },
       subscribe: [
         { event: "E_REGISTRANT_REGISTERED", socket: `rabbitmq:guest:guest@127.0.0.1:5672/${tap.queue}` },
         ...["E_REGISTRANT_REGISTERED", "E_REGISTRANT_WRONG_CREDENTIALS", "E_REGISTRANT_REGISTER_TIMEOUT"].map(
