@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { srIdentifier } from "../registrant/coords.js";
+import type { Coords } from "../registrant/coords.js";
 import type { StateChange, TableChange } from "../registrant/state-change.js";
 import { RegState, stateName } from "../registrant/state.js";
 import type { RegStateValue } from "../registrant/state.js";
@@ -56,6 +57,18 @@ function withDates(reports: readonly StoredReport[]): SrReport[] {
 
 function statusFor(state: RegStateValue): number {
   return state === RegState.REGISTERED_STATE ? SrStatus.READY : SrStatus.NOT_READY;
+}
+
+/**
+ * The coordinates an identifier `aor=..;contact=..;registrar=..` was made from, split at the first markers;
+ * `ambiguous` when a URI itself holds `;contact=` or `;registrar=`, so another split may be the right one.
+ */
+function coordsOfIdentifier(name: string): { coords: Coords; ambiguous: boolean } | undefined {
+  const c = name.indexOf(";contact=");
+  const r = name.indexOf(";registrar=", c);
+  if (!name.startsWith("aor=") || c < 0 || r < 0) return undefined;
+  const coords = { aor: name.slice(4, c), contact: name.slice(c + 9, r), registrar: name.slice(r + 11) };
+  return { coords, ambiguous: name.lastIndexOf(";contact=") !== c || name.lastIndexOf(";registrar=") !== r };
 }
 
 /** A registrant's identifier; its reports (and their dates) are made only if the reader asks for them. */
@@ -140,6 +153,20 @@ export class StatusReport {
     return [...this.core.entries()]
       .reverse()
       .map(([name, i]) => ({ name, status: i.status, details: i.details, reports: withDates(i.reports) }));
+  }
+
+  /**
+   * One identifier of a group (undefined when the group or the identifier does not exist), found without
+   * listing the group: a registrant's identifier is read back into its coordinates.
+   */
+  identifier(group: string, name: string): SrIdentifierView | undefined {
+    if (group === UAC_REGISTRANT_GROUP) {
+      const parsed = coordsOfIdentifier(name);
+      const slot = parsed === undefined ? -1 : this.registrants.find(parsed.coords);
+      if (slot >= 0) return new RegistrantIdentifierView(this.registrants, slot);
+      if (parsed === undefined || !parsed.ambiguous) return undefined;
+    }
+    return this.identifiers(group)?.find((i) => i.name === name);
   }
 
   commands(): MiCommand[] {

@@ -12,11 +12,16 @@ export function statusReportCommands(sr: StatusReport): MiCommand[] {
     const v = p[name];
     return typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
   };
-  const group = (p: MiParams): { name: string; idents: readonly SrIdentifierView[] } => {
+  /** the group named by the params; its identifiers are listed only when read (a million views otherwise) */
+  const group = (p: MiParams): { name: string; readonly idents: readonly SrIdentifierView[] } => {
     const name = str(p, "group") ?? "";
-    const idents = sr.identifiers(name);
-    if (idents === undefined) throw new MiError(404, "Group not found");
-    return { name, idents };
+    if (!sr.groupNames().includes(name)) throw new MiError(404, "Group not found");
+    return {
+      name,
+      get idents() {
+        return sr.identifiers(name) ?? [];
+      },
+    };
   };
   const readiness = (status: number) => status >= 0;
   const statusJson = (i: SrIdentifierView) => ({
@@ -44,7 +49,7 @@ export function statusReportCommands(sr: StatusReport): MiCommand[] {
           const status = g.idents.some((i) => i.status < 0) ? -1 : 1;
           return { Readiness: readiness(status), Status: status, Details: "aggregated" };
         }
-        const i = g.idents.find((x) => x.name === ident);
+        const i = sr.identifier(g.name, ident);
         if (i === undefined) throw new MiError(404, "Identity not found");
         return {
           Readiness: readiness(i.status),
@@ -76,7 +81,7 @@ export function statusReportCommands(sr: StatusReport): MiCommand[] {
         const g = group(p);
         const ident = str(p, "identifier");
         if (ident === undefined) return g.idents.map((i) => ({ Name: i.name, Reports: reportsJson(i.reports) }));
-        const i = g.idents.find((x) => x.name === ident);
+        const i = sr.identifier(g.name, ident);
         if (i === undefined) throw new MiError(404, "Identifier not found");
         return reportsJson(i.reports);
       },

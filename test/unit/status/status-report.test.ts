@@ -163,6 +163,29 @@ describe("StatusReport", () => {
     );
   });
 
+  it("finds one identifier by its name without listing the group, also when a URI holds ';contact='", () => {
+    const sr = goldenLife();
+    const odd: Coords = {
+      aor: "sip:odd@example.test;contact=x",
+      contact: "sip:odd@127.0.0.1;registrar=y",
+      registrar: "sip:127.0.0.1:5070",
+    };
+    sr.onTableChange({ kind: "added", coords: odd, recordId: 9 });
+    for (const listed of sr.identifiers("uac_registrant")!) {
+      const one = sr.identifier("uac_registrant", listed.name);
+      assert.ok(one, listed.name);
+      assert.deepEqual(
+        [one.name, one.status, one.details, one.reports],
+        [listed.name, listed.status, listed.details, listed.reports],
+      );
+    }
+    assert.equal(sr.identifiers("uac_registrant")!.length, 5);
+    assert.equal(sr.identifier("uac_registrant", "aor=sip:x@y;contact=sip:x@z;registrar=sip:y"), undefined);
+    assert.equal(sr.identifier("uac_registrant", "main"), undefined);
+    assert.equal(sr.identifier("core", "main")?.details, "running");
+    assert.equal(sr.identifier("nope", "main"), undefined);
+  });
+
   it("keeps 20 reports and removes the identifier with its record", () => {
     const sr = new StatusReport(new ManualClock());
     sr.onTableChange({ kind: "added", coords: alice, recordId: 1 });
