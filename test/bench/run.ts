@@ -240,6 +240,10 @@ function table(results: SizeResult[]): string {
     `${fmt(r.settled?.rssPerRegistrantBytes)} / ${fmt(r.settled?.heapPerRegistrantBytes)} B`,
     ratio(r.settled?.heapPerRegistrantBytes, 1024),
   ]);
+  add("idle 30 s after the storm: RSS per registrant", "< 1 GiB at 1M", (r) => [
+    `${fmt(r.settled?.idleRssPerRegistrantBytes)} B`,
+    ratio(r.settled?.idleRssBytes, 2 ** 30),
+  ]);
   add("load registrar CPU during storm", "not saturated", (r) => [
     `${fmt(r.storm?.registrarCpuS, 1)} s / ${fmt(r.storm?.wallS, 1)} s`,
     "",

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
 import type { Config } from "../../../src/config/config.js";
 import type * as DaemonModule from "../../../src/daemon.js";
 import { silentLogger } from "../../../src/log.js";
@@ -22,6 +23,10 @@ export interface ProbeStats {
   readonly cpuSysS: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** what V8 holds for its heap, used or not: RSS above it is memory outside V8's heap */
+  readonly heapTotalBytes: number;
+  /** ArrayBuffers and Buffers (outside the V8 heap) */
+  readonly externalBytes: number;
   readonly records: number;
   readonly registered: number;
   /** REGISTERED transitions so far (first registrations and refreshes) */
@@ -116,6 +121,8 @@ function stats(withLatencies = false): ProbeStats {
     cpuSysS: cpu.system / 1e6,
     rssBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
+    heapTotalBytes: mem.heapTotal,
+    externalBytes: mem.external,
     records,
     registered,
     registeredTransitions,
@@ -160,8 +167,15 @@ process.on("message", (m: string) => {
     // after Timer K (T4, 5 s) every finished UDP transaction is gone: what is left is the steady footprint
     setTimeout(() => {
       (globalThis as { gc?: () => void }).gc?.();
-      process.send?.({ stats: stats() });
+      // where V8's committed memory is, to tell live data from space kept after the storm's peak
+      const spaces = Object.fromEntries(
+        getHeapSpaceStatistics().map((sp) => [sp.space_name, { size: sp.space_size, used: sp.space_used_size }]),
+      );
+      process.send?.({ stats: { ...stats(), spaces } });
     }, 6_000);
+  } else if (m === "idle") {
+    // 30 s without traffic and without a forced GC: what V8's memory reducer gives back on its own
+    setTimeout(() => process.send?.({ stats: stats() }), 24_000);
   } else if (m === "final") {
     const s = stats(true);
     void stopProfile().finally(() => process.send?.({ stats: s }));

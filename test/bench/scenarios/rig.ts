@@ -53,6 +53,8 @@ export interface Probe {
   final(): Promise<ProbeStats>;
   /** stats 6 s later (finished transactions gone) after a full GC: the footprint of N registered records */
   settled(): Promise<ProbeStats>;
+  /** 24 s after `settled`, with no forced GC: the memory once the process has been idle for 30 s */
+  idle(): Promise<ProbeStats>;
   /** resets the event-loop histogram and the time-to-registered samples */
   mark(): Promise<ProbeStats>;
 }
@@ -227,6 +229,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
         stats: () => ask(child, "stats", statsOf),
         final: () => ask(child, "final", statsOf),
         settled: () => ask(child, "settled", statsOf),
+        idle: () => ask(child, "idle", statsOf),
         mark: () => ask(child, "mark", statsOf),
       },
       coords: (i) => {

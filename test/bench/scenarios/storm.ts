@@ -34,19 +34,37 @@ export interface SettledFigures {
   readonly n: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
   readonly rssPerRegistrantBytes: number;
   readonly heapPerRegistrantBytes: number;
+  /** 30 s after the storm, no forced GC: RSS once V8's memory reducer has run */
+  readonly idleRssBytes: number;
+  readonly idleHeapTotalBytes: number;
+  readonly idleRssPerRegistrantBytes: number;
+  /** V8's spaces after the full GC: committed (`size`) and used bytes */
+  readonly heapSpaces: unknown;
 }
 
-/** Memory once the storm's transactions are gone, after a full GC: N registered records. */
+/**
+ * Memory once the storm's transactions are gone, after a full GC (6 s after the storm), and again once the
+ * process has been idle for 30 s: N registered records.
+ */
 export async function settledMemory(rig: Rig): Promise<SettledFigures> {
   const s = await rig.probe.settled();
+  const idle = await rig.probe.idle();
   return {
     n: rig.n,
     rssBytes: s.rssBytes,
     heapUsedBytes: s.heapUsedBytes,
+    heapTotalBytes: s.heapTotalBytes,
+    externalBytes: s.externalBytes,
     rssPerRegistrantBytes: s.rssBytes / rig.n,
     heapPerRegistrantBytes: s.heapUsedBytes / rig.n,
+    idleRssBytes: idle.rssBytes,
+    idleHeapTotalBytes: idle.heapTotalBytes,
+    idleRssPerRegistrantBytes: idle.rssBytes / rig.n,
+    heapSpaces: (s as { spaces?: unknown }).spaces,
   };
 }
 
