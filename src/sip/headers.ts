@@ -80,18 +80,7 @@ function parseOneVia(s: string): Via | undefined {
     i = close + 1;
   } else {
     const hs = i;
-    while (i < s.length) {
-      const c = s.charCodeAt(i);
-      if (!(
-        (c >= 0x30 && c <= 0x39) ||
-        (c >= 0x41 && c <= 0x5a) ||
-        (c >= 0x61 && c <= 0x7a) ||
-        c === 0x2d ||
-        c === 0x2e
-      ))
-        break;
-      i++;
-    }
+    i = hostnameEnd(s, i, s.length);
     if (i === hs) return undefined;
     host = s.slice(hs, i);
   }
@@ -187,6 +176,17 @@ function skipWsTo(s: string, i: number, end: number): number {
   return i;
 }
 
+/** End of a Via host name or IPv4 address (letters, digits, '-' and '.') starting at `i`. */
+function hostnameEnd(s: string, i: number, end: number): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e))
+      break;
+    i++;
+  }
+  return i;
+}
+
 function tokenEnd(s: string, i: number, end: number): number {
   while (i < end && isTokenChar(s.charCodeAt(i))) i++;
   return i;
@@ -218,18 +218,7 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
     i = close + 1;
   } else {
     const hs = i;
-    while (i < end) {
-      const c = s.charCodeAt(i);
-      if (!(
-        (c >= 0x30 && c <= 0x39) ||
-        (c >= 0x41 && c <= 0x5a) ||
-        (c >= 0x61 && c <= 0x7a) ||
-        c === 0x2d ||
-        c === 0x2e
-      ))
-        break;
-      i++;
-    }
+    i = hostnameEnd(s, i, end);
     if (i === hs) return false;
   }
   i = skipWsTo(s, i, end);
