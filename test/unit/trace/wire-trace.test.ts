@@ -12,6 +12,17 @@ const first = frames[0]!;
 const callId = callIdOf(first.text);
 const reply = frames.find((f) => callIdOf(f.text) === callId && f.text.startsWith("SIP/2.0"))!;
 
+/** a REGISTER as the engine hands it to the SIP client */
+const req: RegisterRequest = {
+  requestUri: "sip:reg.test",
+  to: "sip:a@x.test",
+  from: "sip:a@x.test",
+  fromTag: "t",
+  callId: "cid-1",
+  cseq: 1,
+  contact: { uri: "sip:a@10.0.0.1", params: "", expiresSec: 60 },
+};
+
 describe("wireTrace", () => {
   it("feeds SipStack onWire events (out bytes, in parsed) to the trace under their Call-ID", () => {
     const trace = new SipTrace({ clock: new ManualClock(), enabled: true });
@@ -93,15 +104,6 @@ describe("traceSipClient", () => {
       { kind: "transport-error", error: new Error("connect ECONNREFUSED") },
     ];
     const client = traceSipClient({ send: async () => outcomes.shift()! }, trace);
-    const req: RegisterRequest = {
-      requestUri: "sip:reg.test",
-      to: "sip:a@x.test",
-      from: "sip:a@x.test",
-      fromTag: "t",
-      callId: "cid-1",
-      cseq: 1,
-      contact: { uri: "sip:a@10.0.0.1", params: "", expiresSec: 60 },
-    };
     // bind the Call-ID as the stack's first transmission would
     trace.callback({
       kind: "out",
@@ -126,15 +128,6 @@ describe("traceSipClient", () => {
     const fed: string[] = [];
     const feed = { active: false, callback: (input: { kind: string }) => void fed.push(input.kind) };
     const client = traceSipClient({ send: () => Promise.resolve({ kind: "timeout" }) }, feed);
-    const req: RegisterRequest = {
-      requestUri: "sip:reg.test",
-      to: "sip:a@x.test",
-      from: "sip:a@x.test",
-      fromTag: "t",
-      callId: "cid-1",
-      cseq: 1,
-      contact: { uri: "sip:a@10.0.0.1", params: "", expiresSec: 60 },
-    };
     assert.deepEqual(await client.send(req), { kind: "timeout" });
     assert.deepEqual(fed, []);
     feed.active = true;
