@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { SipParseError } from "../errors.js";
 import type { NameAddr } from "./name-addr.js";
 import { parseNameAddr } from "./name-addr.js";
-import { isTokenChar, isWs, parseGenericParams, scanQuoted, skipWs, splitCommaList } from "./params.js";
+import { isTokenChar, isWs, paramValueEnd, parseGenericParams, scanQuoted, skipWs, splitCommaList } from "./params.js";
 import { parseDigits } from "./parse.js";
 
 /**
@@ -171,11 +171,6 @@ function isJsWhiteSpace(c: number): boolean {
   );
 }
 
-function skipWsTo(s: string, i: number, end: number): number {
-  while (i < end && isWs(s.charCodeAt(i))) i++;
-  return i;
-}
-
 /** End of a Via host name or IPv4 address (letters, digits, '-' and '.') starting at `i`. */
 function hostnameEnd(s: string, i: number, end: number): number {
   while (i < end) {
@@ -197,20 +192,20 @@ function tokenEnd(s: string, i: number, end: number): number {
  * there is none or it has no value). Every read stays below `end`.
  */
 function checkOneVia(s: string, start: number, end: number): string | undefined | false {
-  let i = skipWsTo(s, start, end);
+  let i = skipWs(s, start, end);
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport
   for (let part = 0; part < 3; part++) {
     const ts = i;
     i = tokenEnd(s, i, end);
     if (i === ts) return false;
     if (part < 2) {
-      i = skipWsTo(s, i, end);
+      i = skipWs(s, i, end);
       if (i >= end || s.charCodeAt(i) !== 0x2f) return false;
-      i = skipWsTo(s, i + 1, end);
+      i = skipWs(s, i + 1, end);
     }
   }
   if (i >= end || !isWs(s.charCodeAt(i))) return false;
-  i = skipWsTo(s, i, end);
+  i = skipWs(s, i, end);
   if (i < end && s.charCodeAt(i) === 0x5b) {
     const close = s.indexOf("]", i);
     if (close < 0 || close >= end) return false;
@@ -221,9 +216,9 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
     i = hostnameEnd(s, i, end);
     if (i === hs) return false;
   }
-  i = skipWsTo(s, i, end);
+  i = skipWs(s, i, end);
   if (i < end && s.charCodeAt(i) === 0x3a) {
-    i = skipWsTo(s, i + 1, end);
+    i = skipWs(s, i + 1, end);
     const ps = i;
     let port = 0;
     while (i < end && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) {
@@ -235,32 +230,28 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
   }
   // *( SEMI generic-param ), as parseGenericParams reads it; the first `branch` wins
   let branch: string | null | undefined;
-  i = skipWsTo(s, i, end);
+  i = skipWs(s, i, end);
   while (i < end) {
     if (s.charCodeAt(i) !== SEMI) return false;
-    i = skipWsTo(s, i + 1, end);
+    i = skipWs(s, i + 1, end);
     const nameStart = i;
     i = tokenEnd(s, i, end);
     if (i === nameStart) return false;
     const isBranch = branch === undefined && i - nameStart === 6 && s.slice(nameStart, i).toLowerCase() === "branch";
-    i = skipWsTo(s, i, end);
+    i = skipWs(s, i, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === EQ) {
-      i = skipWsTo(s, i + 1, end);
+      i = skipWs(s, i + 1, end);
       const valueStart = i;
       if (i < end && s.charCodeAt(i) === QUOTE) {
         i = scanQuoted(s, i, end);
         if (i < 0) return false;
       } else {
-        while (i < end) {
-          const c = s.charCodeAt(i);
-          if (!isTokenChar(c) && c !== 0x3a && c !== 0x5b && c !== 0x5d) break;
-          i++;
-        }
+        i = paramValueEnd(s, i, end);
         if (i === valueStart) return false;
       }
       if (isBranch) value = s.slice(valueStart, i);
-      i = skipWsTo(s, i, end);
+      i = skipWs(s, i, end);
     }
     if (isBranch) branch = value;
   }

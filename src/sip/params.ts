@@ -37,6 +37,16 @@ export function skipWs(s: string, i: number, end = s.length): number {
   return i;
 }
 
+/** End of an unquoted parameter value (token or host) at `i`: IPv6 references bring "[", "]" and ":" along. */
+export function paramValueEnd(s: string, i: number, end: number): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (!isTokenChar(c) && c !== 0x3a && c !== 0x5b && c !== 0x5d) break;
+    i++;
+  }
+  return i;
+}
+
 /**
  * `s[i]` must be the opening `"`. Returns the index just after the closing quote, or -1 when the string is
  * unterminated (a `\` escapes the next character, RFC 3261 §25.1 `quoted-pair`).
@@ -121,12 +131,7 @@ export function parseGenericParams(s: string, start: number, end = s.length): Ma
         i = scanQuoted(s, i, end);
         if (i < 0) return undefined;
       } else {
-        // token / host: IPv6 references bring "[", "]" and ":" along.
-        while (i < end) {
-          const c = s.charCodeAt(i);
-          if (!isTokenChar(c) && c !== 0x3a && c !== 0x5b && c !== 0x5d) break;
-          i++;
-        }
+        i = paramValueEnd(s, i, end);
         if (i === valueStart) return undefined;
       }
       value = s.slice(valueStart, i);
