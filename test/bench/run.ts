@@ -235,7 +235,11 @@ function table(results: SizeResult[]): string {
     `${fmt(r.storm?.retransmissions)} / ${fmt(r.storm?.timeouts)}`,
     "",
   ]);
-  add("storm: RSS / registrant (peak)", "", (r) => [`${fmt(r.storm?.rssPerRegistrantBytes)} B`, ""]);
+  add("storm: RSS at its end / registrant", "", (r) => [`${fmt(r.storm?.rssPerRegistrantBytes)} B`, ""]);
+  add("storm: peak RSS (VmHWM)", "< 1 GiB at 1M", (r) => [
+    `${fmt(r.storm === undefined ? undefined : r.storm.peakRssBytes / 2 ** 20)} MiB`,
+    ratio(r.storm?.peakRssBytes, 2 ** 30),
+  ]);
   add("registered, settled: RSS / heap per registrant", "≈ 1 KB at 1M", (r) => [
     `${fmt(r.settled?.rssPerRegistrantBytes)} / ${fmt(r.settled?.heapPerRegistrantBytes)} B`,
     ratio(r.settled?.heapPerRegistrantBytes, 1024),

@@ -57,6 +57,10 @@ export interface Probe {
   idle(): Promise<ProbeStats>;
   /** resets the event-loop histogram and the time-to-registered samples */
   mark(): Promise<ProbeStats>;
+  /** the kernel's high-water mark of the process's RSS (VmHWM) since start or the last `resetPeakRss` */
+  peakRssBytes(): Promise<number>;
+  /** starts the high-water mark again from the current RSS (`clear_refs` 5, Linux 4.0+) */
+  resetPeakRss(): Promise<void>;
 }
 
 export interface Rig {
@@ -112,6 +116,14 @@ async function seedDbtext(dir: string, rows: (i: number) => Omit<RegistrantRow, 
     lines.push([String(i + 1), ...ROW_COLUMNS.map((c) => encodeValue(r[c]))].join(":"));
   }
   await writeFile(path, lines.join("\n") + "\n");
+}
+
+/** VmHWM of `/proc/<pid>/status`, in bytes. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "latin1");
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kb) * 1024;
 }
 
 function ask<T>(child: ChildProcess, message: string, pick: (m: Record<string, unknown>) => T | undefined): Promise<T> {
@@ -231,6 +243,8 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
         settled: () => ask(child, "settled", statsOf),
         idle: () => ask(child, "idle", statsOf),
         mark: () => ask(child, "mark", statsOf),
+        peakRssBytes: () => peakRss(child.pid!),
+        resetPeakRss: () => writeFile(`/proc/${child.pid!}/clear_refs`, "5"),
       },
       coords: (i) => {
         const r = rows(i);

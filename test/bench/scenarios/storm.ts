@@ -21,8 +21,11 @@ export interface StormFigures {
   readonly ttrP99Ms: number | undefined;
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
+  /** when the last record registered */
   readonly rssBytes: number;
   readonly rssPerRegistrantBytes: number;
+  /** the highest RSS from the start of the storm to its end (the kernel's VmHWM) */
+  readonly peakRssBytes: number;
   readonly heapUsedBytes: number;
   readonly retransmissions: number;
   readonly timeouts: number;
@@ -78,6 +81,7 @@ export interface StormResult {
 /** Waits until all `rig.n` records are REGISTERED; throws after `timeoutMs` or 60 s without progress. */
 export async function runStorm(rig: Rig, timeoutMs = Math.max(180_000, rig.n * 3)): Promise<StormResult> {
   const reg0 = await rig.registrar.stats();
+  await rig.probe.resetPeakRss();
   const before = await rig.probe.mark();
   const deadline = Date.now() + timeoutMs;
   let last = before;
@@ -99,6 +103,7 @@ export async function runStorm(rig: Rig, timeoutMs = Math.max(180_000, rig.n * 3
     }
   }
   const after = last;
+  const peakRssBytes = await rig.probe.peakRssBytes();
   const reg1 = await rig.registrar.stats();
   const wallS = ((after.lastRegisteredAtMs ?? 0) - (after.firstSendAtMs ?? 0)) / 1000;
   const cpuUserS = after.cpuUserS - before.cpuUserS;
@@ -121,6 +126,7 @@ export async function runStorm(rig: Rig, timeoutMs = Math.max(180_000, rig.n * 3
       lagMaxMs: after.lagMaxMs,
       rssBytes: after.rssBytes,
       rssPerRegistrantBytes: after.rssBytes / rig.n,
+      peakRssBytes,
       heapUsedBytes: after.heapUsedBytes,
       retransmissions: after.sip.retransmissions - before.sip.retransmissions,
       timeouts: after.sip.timeouts - before.sip.timeouts,
