@@ -3,7 +3,7 @@ import { DigestError } from "../errors.js";
 import { cryptoIds } from "./ids.js";
 import type { SipResponse } from "./message.js";
 import { headerValues } from "./message.js";
-import { isTokenChar, isWs, quote, scanQuoted, unquote } from "./params.js";
+import { equalsLowerAt, isTokenChar, isWs, lowerToken, quote, scanQuoted, unquoteRange } from "./params.js";
 
 /**
  * Digest client for 401/407 challenges: RFC 2617, RFC 7616 (SHA-256, SHA-512-256, -sess) as SIP uses it
@@ -67,7 +67,7 @@ export function parseAuthChallenges(value: string): AuthChallenge[] | undefined 
     const ts = i;
     while (i < n && isTokenChar(value.charCodeAt(i))) i++;
     if (i === ts) return undefined;
-    const token = value.slice(ts, i);
+    const te = i;
     let j = i;
     while (j < n && isWs(value.charCodeAt(j))) j++;
     if (j < n && value.charCodeAt(j) === 0x3d && current !== undefined && value.charCodeAt(j + 1) !== 0x3d) {
@@ -78,7 +78,7 @@ export function parseAuthChallenges(value: string): AuthChallenge[] | undefined 
       if (value.charCodeAt(j) === 0x22) {
         const end = scanQuoted(value, j);
         if (end < 0) return undefined;
-        v = unquote(value.slice(j, end));
+        v = unquoteRange(value, j, end);
         j = end;
       } else {
         // a token by the grammar; leniency: servers also send unquoted base64 (`/`, `=`), so read to the next
@@ -92,7 +92,7 @@ export function parseAuthChallenges(value: string): AuthChallenge[] | undefined 
         if (j === vs) return undefined;
         v = value.slice(vs, j);
       }
-      const name = token.toLowerCase();
+      const name = lowerToken(value, ts, te);
       if (!current.params.has(name)) current.params.set(name, v);
       i = j;
       while (i < n && isWs(value.charCodeAt(i))) i++;
@@ -100,7 +100,7 @@ export function parseAuthChallenges(value: string): AuthChallenge[] | undefined 
       continue;
     }
     // a new challenge: auth-scheme [ 1*SP ( token68 / #auth-param ) ]
-    current = { scheme: token, params: new Map() };
+    current = { scheme: value.slice(ts, te), params: new Map() };
     out.push(current);
     i = j;
     // token68 (the blob of Basic/Negotiate-style schemes) carries nothing for Digest: skip to the next comma
@@ -136,7 +136,7 @@ function canonicalAlgorithm(name: string | undefined): DigestAlgorithm | undefin
 
 /** Turns a `Digest` challenge into something we can answer, or says why not. */
 export function toDigestChallenge(raw: AuthChallenge): DigestChallenge | string {
-  if (raw.scheme.toLowerCase() !== "digest") return `scheme ${raw.scheme} is not Digest`;
+  if (raw.scheme.length !== 6 || !equalsLowerAt(raw.scheme, 0, "digest")) return `scheme ${raw.scheme} is not Digest`;
   const realm = raw.params.get("realm");
   const nonce = raw.params.get("nonce");
   // OpenSIPS refuses a challenge without realm or nonce, and an empty realm (reference §6.5, §5.2)
@@ -178,8 +178,10 @@ export class NonceCounter {
   constructor(readonly maxNonces = 1024) {}
 
   next(nonce: string): number {
-    const n = (this.#counts.get(nonce) ?? 0) + 1;
-    this.#counts.delete(nonce);
+    const seen = this.#counts.get(nonce);
+    const n = seen === undefined ? 1 : seen + 1;
+    // a nonce seen before moves to the newest end (a new one is appended there anyway)
+    if (seen !== undefined) this.#counts.delete(nonce);
     this.#counts.set(nonce, n > 0xffffffff ? 1 : n);
     if (this.#counts.size > this.maxNonces) {
       const oldest = this.#counts.keys().next();
@@ -209,13 +211,32 @@ export interface DigestInputs {
   readonly nonce: string;
   readonly method: string;
   readonly uri: string;
-  readonly qop?: "auth" | "auth-int";
+  readonly qop?: "auth" | "auth-int" | undefined;
   /** 8 hex digits */
-  readonly nc?: string;
-  readonly cnonce?: string;
+  readonly nc?: string | undefined;
+  readonly cnonce?: string | undefined;
   /** entity body for auth-int */
-  readonly body?: Buffer;
+  readonly body?: Buffer | undefined;
 }
+
+/**
+ * H(method:uri) of recent requests, direct-mapped by the URI's length and last character: the records of a
+ * table share a few registrar URIs, so most answers skip one of their three hashes.
+ */
+class Ha2Cache {
+  readonly #slots: ({ hash: Hash; method: string; uri: string; ha2: string } | undefined)[] = [];
+
+  get(hash: Hash, method: string, uri: string): string {
+    const i = (uri.length * 31 + (uri.charCodeAt(uri.length - 1) || 0)) & 15;
+    const slot = this.#slots[i];
+    if (slot !== undefined && slot.uri === uri && slot.method === method && slot.hash === hash) return slot.ha2;
+    const ha2 = h(hash, `${method}:${uri}`);
+    this.#slots[i] = { hash, method, uri, ha2 };
+    return ha2;
+  }
+}
+
+const ha2Cache = new Ha2Cache();
 
 /**
  * The `response` value (RFC 7616 §3.4.1). A password written as `0x` + the algorithm's hash length in
@@ -236,7 +257,7 @@ export function computeDigestResponse(d: DigestInputs): string {
   const ha2 =
     d.qop === "auth-int"
       ? h(hash, `${d.method}:${d.uri}:${h(hash, d.body ?? Buffer.alloc(0))}`)
-      : h(hash, `${d.method}:${d.uri}`);
+      : ha2Cache.get(hash, d.method, d.uri);
   if (d.qop === undefined) return h(hash, `${ha1}:${d.nonce}:${ha2}`);
   if (d.cnonce === undefined || d.nc === undefined) throw new DigestError("qop needs nc and cnonce");
   return h(hash, `${ha1}:${d.nonce}:${d.nc}:${d.cnonce}:${d.qop}:${ha2}`);
@@ -312,7 +333,8 @@ export function answerChallenge(
     let cnonce: string | undefined;
     if (best.qop !== undefined) {
       const count = (opts?.nonceCounts ?? defaultNonceCounts).next(best.nonce);
-      nc = count.toString(16).padStart(8, "0");
+      // a nonce is nearly always used once: its nc needs no formatting
+      nc = count === 1 ? "00000001" : count.toString(16).padStart(8, "0");
       cnonce = (opts?.cnonce ?? cryptoIds.cnonce)();
     }
     const digest = computeDigestResponse({
@@ -323,10 +345,10 @@ export function answerChallenge(
       nonce: best.nonce,
       method: request.method,
       uri: request.uri,
-      ...(best.qop !== undefined ? { qop: best.qop } : {}),
-      ...(nc !== undefined ? { nc } : {}),
-      ...(cnonce !== undefined ? { cnonce } : {}),
-      ...(request.body !== undefined ? { body: request.body } : {}),
+      qop: best.qop,
+      nc,
+      cnonce,
+      body: request.body,
     });
     let value = `Digest username=${quote(creds.username)}, realm=${quote(best.realm)}, nonce=${quote(best.nonce)}`;
     value += `, uri=${quote(request.uri)}`;

@@ -60,6 +60,64 @@ export function scanQuoted(s: string, i: number, end = s.length): number {
   return -1;
 }
 
+/**
+ * Parameter names the SIP layer reads (digest auth-params, Via, Contact and URI parameters), by length: a name
+ * spelt like one of them in any case is returned as this constant, so no string is cut, lower-cased or hashed
+ * for it (Map lookups with a constant key reuse its cached hash).
+ */
+const KNOWN_NAMES: readonly (readonly string[])[] = (() => {
+  const byLength: string[][] = [];
+  for (const name of [
+    "realm",
+    "nonce",
+    "qop",
+    "algorithm",
+    "opaque",
+    "stale",
+    "domain",
+    "branch",
+    "received",
+    "rport",
+    "maddr",
+    "ttl",
+    "expires",
+    "q",
+    "tag",
+    "transport",
+    "user",
+    "lr",
+    "method",
+  ]) {
+    (byLength[name.length] ??= []).push(name);
+  }
+  return byLength;
+})();
+
+/** `s.slice(start, end).toLowerCase()` for a token (ASCII only), without a new string for the usual names. */
+export function lowerToken(s: string, start: number, end: number): string {
+  const candidates = KNOWN_NAMES[end - start];
+  if (candidates !== undefined) {
+    for (const name of candidates) if (equalsLowerAt(s, start, name)) return name;
+  }
+  return s.slice(start, end).toLowerCase();
+}
+
+/**
+ * True when `s` at `start` spells `lower` (letters, digits and "-") in any case. Setting bit 5 folds an ASCII
+ * capital onto its small letter and leaves digits and "-" as they are; a token holds no other character it
+ * could fold onto one of these.
+ */
+export function equalsLowerAt(s: string, start: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) if ((s.charCodeAt(start + k) | 0x20) !== lower.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Content of the quoted string `s[open..close)` (quotes included in the range), `\x` escapes resolved. */
+export function unquoteRange(s: string, open: number, close: number): string {
+  const backslash = s.indexOf("\\", open);
+  return backslash >= 0 && backslash < close ? unquote(s.slice(open, close)) : s.slice(open + 1, close - 1);
+}
+
 /** Content of a quoted string (without the quotes), with `\x` escapes resolved. */
 export function unquote(quoted: string): string {
   const inner = quoted.length >= 2 && quoted.charCodeAt(0) === QUOTE ? quoted.slice(1, -1) : quoted;
@@ -121,7 +179,7 @@ export function parseGenericParams(s: string, start: number, end = s.length): Ma
     const nameStart = i;
     while (i < end && isTokenChar(s.charCodeAt(i))) i++;
     if (i === nameStart) return undefined;
-    const name = s.slice(nameStart, i).toLowerCase();
+    const name = lowerToken(s, nameStart, i);
     i = skipWs(s, i, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === EQ) {

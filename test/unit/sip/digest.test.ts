@@ -220,6 +220,22 @@ describe("digest: choices and failures", () => {
     );
   });
 
+  it("hashes each request's own method and URI, whatever was answered before (HA2 is remembered per URI)", () => {
+    // same length and last character: the two URIs share a memo slot, and they alternate with another method
+    const requests = [
+      { method: "REGISTER", uri: "sip:a.example" },
+      { method: "REGISTER", uri: "sip:b.example" },
+      { method: "OPTIONS", uri: "sip:b.example" },
+      { method: "REGISTER", uri: "sip:a.example" },
+    ];
+    for (const request of requests) {
+      const a = answerChallenge(response(401, ['Digest realm="r", nonce="n"']), CREDS, request);
+      assert.ok(a.ok);
+      const expected = md5(`${md5("u:r:p")}:n:${md5(`${request.method}:${request.uri}`)}`);
+      assert.match(a.value, new RegExp(`response="${expected}"`));
+    }
+  });
+
   it("keeps the nonce counter bounded", () => {
     const nc = new NonceCounter(3);
     for (let i = 0; i < 10; i++) nc.next(`n${i}`);
