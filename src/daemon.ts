@@ -18,7 +18,7 @@ import { registrantCounters, registrantGauges, statisticsCommands } from "./mi/c
 import { uacRegistrantCommands } from "./mi/commands/uac-registrant.js";
 import { RegistrantService } from "./registrant/registrant-service.js";
 import { SendPacer, sendPacerOptions } from "./sip/send-pacer.js";
-import type { SipClient } from "./sip/sip-client.js";
+import type { RegisterRequest, SipClient } from "./sip/sip-client.js";
 import { SipStack } from "./sip/sip-stack.js";
 import { Statistics } from "./statistics.js";
 import { StatusReport } from "./status/status-report.js";
@@ -28,12 +28,12 @@ import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { instrumentMiDispatcher } from "./metrics/mi-metrics.js";
 import { metricsRoute } from "./metrics/metrics-route.js";
-import { instrumentSipClient } from "./metrics/sip-client-metrics.js";
+import { transactionMetrics } from "./metrics/sip-client-metrics.js";
 import { StoreHealth } from "./metrics/store-health.js";
 import { createStateLog } from "./state-log.js";
 import { createSipTrace } from "./trace/sip-trace.js";
 import { traceCommands } from "./trace/trace-commands.js";
-import { traceSipClient, wireTrace } from "./trace/wire-trace.js";
+import { traceOutcomes, wireTrace } from "./trace/wire-trace.js";
 
 /** A running registrantd: what main.ts stops on a signal, and what tests drive in-process. */
 export interface Daemon {
@@ -51,8 +51,8 @@ export interface DaemonOverrides {
   /** the store, instead of the one `db_url` names; the caller keeps it and closes it */
   readonly store?: RegistrantStore;
   /**
-   * the SIP client the engine's requests reach, under the trace, metrics and pacing layers, instead of the SIP
-   * stack (which still binds `listen`, so forced sockets resolve)
+   * the SIP client the engine's requests reach, under the send pacer (whose outcomes the trace and the metrics
+   * observe), instead of the SIP stack (which still binds `listen`, so forced sockets resolve)
    */
   readonly sip?: SipClient;
   /** start with every record traced, as after MI `registrantd:trace on` */
@@ -109,13 +109,16 @@ export async function startDaemon(config: Config, log: Logger, overrides: Daemon
       db: health.read,
     });
     closers.push(() => Promise.resolve(metrics.close()));
-    const engineSip = instrumentSipClient(traceSipClient(overrides.sip ?? sip, trace), metrics, clock);
-    // send pacing (docs/performance.md): outermost, so a storm waits in its queue before any transaction starts
-    const paced = new SendPacer(
-      { send: (r) => engineSip.send(r), hasSocket: (s) => sip.hasSocket(s) },
-      sendPacerOptions(config),
-      clock,
-    );
+    // send pacing (docs/performance.md): outermost, so a storm waits in its queue before any transaction starts;
+    // the trace and the metrics see each outcome in the pacer's reaction instead of wrapping the client
+    const client = overrides.sip;
+    const inner =
+      client === undefined
+        ? sip
+        : { send: (r: RegisterRequest) => client.send(r), hasSocket: (s: string) => sip.hasSocket(s) };
+    const paced = new SendPacer(inner, sendPacerOptions(config), clock);
+    paced.observe(traceOutcomes(trace));
+    paced.observe(transactionMetrics(metrics));
     closers.push(() => Promise.resolve(paced.close()));
 
     // clustering (docs/clustering.md): the tag states exist before the engine, whose gate reads them

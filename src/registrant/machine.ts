@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Logger } from "../log.js";
 import type { SipResponse } from "../sip/message.js";
-import { isDeferring } from "../sip/sip-client.js";
+import { isDeferring, transportErrorOutcome } from "../sip/sip-client.js";
 import type {
   DeferringSipClient,
   RegisterRequest,
@@ -88,7 +88,9 @@ export class RegistrantMachine {
     this.jitter = deps.jitter ?? Math.random;
     const sip = deps.sip;
     // a client without a queue of its own gives every send its slot at once
-    this.sip = isDeferring(sip) ? sip : { defer: (_hop, item, onSlot) => onSlot(item, (r) => sip.send(r)) };
+    const start: StartTransaction = (r, done) =>
+      void sip.send(r).then(done, (error: unknown) => done(transportErrorOutcome(error)));
+    this.sip = isDeferring(sip) ? sip : { defer: (_hop, item, onSlot) => onSlot(item, start) };
   }
 
   /** Fresh Call-ID and From-tag, CSeq restarts (reference §5.5). */
@@ -276,16 +278,11 @@ export class RegistrantMachine {
       authorization: rec.pendingAuth,
     });
     rec.pendingAuth = undefined;
-    let outcome: Promise<SendOutcome>;
     try {
-      outcome = start(request);
+      start(request, (o) => this.onOutcome(rec, tx, o));
     } catch (error) {
-      outcome = Promise.resolve({ kind: "transport-error", error: toError(error) });
+      queueMicrotask(() => this.onOutcome(rec, tx, transportErrorOutcome(error)));
     }
-    outcome.then(
-      (o) => this.onOutcome(rec, tx, o),
-      (error: unknown) => this.onOutcome(rec, tx, { kind: "transport-error", error: toError(error) }),
-    );
   };
 
   // ---- outcomes (reference §5.2) ----

@@ -1,13 +1,16 @@
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { TransportError } from "../errors.js";
+import { transportErrorOutcome } from "./sip-client.js";
 import type {
   DeferringSipClient,
   OnSlot,
+  OutcomeCallback,
   RegisterRequest,
   SendOutcome,
   SipClient,
   StartTransaction,
+  TransactionObserver,
 } from "./sip-client.js";
 
 /**
@@ -18,6 +21,9 @@ import type {
  * slow registrar does not hold back the others. Its transaction (and so Timer F) starts only when it leaves the
  * queue: waiting never turns into a timeout. The engine's sends wait as the record itself: the request is built
  * when it leaves the queue.
+ *
+ * Being the layer that sees every transaction end, it also tells the observers (trace, metrics) in the same promise
+ * reaction that hands the outcome on: one reaction per transaction instead of one per layer.
  *
  * OpenSIPS has no such limit (a restart sends the whole table in one timer run); a registration storm then
  * overruns a registrar or an SBC, and with many requests queued on a socket RFC 3261's T1 makes every one of
@@ -53,10 +59,10 @@ const realTimers: PacerTimers = {
 /** A plain `send()` waiting in a queue: its request and the resolver of the promise its caller holds. */
 interface WaitingRequest {
   readonly req: RegisterRequest;
-  readonly resolve: (outcome: SendOutcome | Promise<SendOutcome>) => void;
+  readonly resolve: OutcomeCallback;
 }
 
-const startWaitingRequest: OnSlot<WaitingRequest> = (w, start) => w.resolve(start(w.req));
+const startWaitingRequest: OnSlot<WaitingRequest> = (w, start) => start(w.req, w.resolve);
 
 /** A token bucket: `rate` tokens per second, holding at most `burst`. */
 class TokenBucket {
@@ -152,13 +158,14 @@ class SendQueue {
   }
 }
 
-/** The sends waiting for one next hop, and its rate limit. */
+/**
+ * The sends waiting for one next hop, and its rate limit. Without a per-next-hop rate a lane exists only while
+ * sends wait in it: a send that starts at once needs none.
+ */
 interface Lane {
   readonly key: string;
   readonly queue: SendQueue;
   readonly bucket: TokenBucket | undefined;
-  /** starts a transaction towards this next hop, counted in flight */
-  readonly start: StartTransaction;
   /** true while the lane is in the turn order */
   queued: boolean;
 }
@@ -170,6 +177,7 @@ export class SendPacer implements DeferringSipClient {
   private readonly lanes = new Map<string, Lane>();
   private readonly turns = new Fifo<Lane>();
   private readonly overall: TokenBucket | undefined;
+  private readonly observers: TransactionObserver[] = [];
   private inFlight = 0;
   private waiting = 0;
   private paced = 0;
@@ -196,9 +204,14 @@ export class SendPacer implements DeferringSipClient {
     return { inFlight: this.inFlight, queued: this.waiting, paced: this.paced };
   }
 
+  /** A send that throws or rejects resolves with a transport error. */
   send(req: RegisterRequest): Promise<SendOutcome> {
-    if (this.closed) return this.inner.send(req);
     return new Promise((resolve) => this.defer(req.proxy ?? req.requestUri, { req, resolve }, startWaitingRequest));
+  }
+
+  /** `observer` sees every transaction's outcome before its sender does (not the refusals of close()). */
+  observe(observer: TransactionObserver): void {
+    this.observers.push(observer);
   }
 
   /**
@@ -207,10 +220,13 @@ export class SendPacer implements DeferringSipClient {
    * waits before the others of its next hop.
    */
   defer<T>(nextHop: string, item: T, onSlot: OnSlot<T>, urgent = false): void {
-    if (this.closed) return onSlot(item, (r) => this.inner.send(r));
+    if (this.closed) return onSlot(item, this.startTransaction);
+    // fast path: nothing waiting anywhere and every limit has room (a lane only when the next hop has a rate)
+    const perHop = this.options.ratePerRegistrar > 0;
+    if (this.waiting === 0 && this.canStart(perHop ? this.lane(nextHop) : undefined)) {
+      return onSlot(item, this.startTransaction);
+    }
     const lane = this.lane(nextHop);
-    // fast path: nothing waiting anywhere and every limit has room
-    if (this.waiting === 0 && this.canStart(lane)) return this.grant(lane, item, onSlot as OnSlot<unknown>);
     this.paced++;
     this.waiting++;
     lane.queue.push(item, onSlot, urgent);
@@ -226,8 +242,8 @@ export class SendPacer implements DeferringSipClient {
     this.closed = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
-    const err = new TransportError("SIP stack closed");
-    const refuse = (): Promise<SendOutcome> => Promise.resolve({ kind: "transport-error", error: err });
+    const refused: SendOutcome = { kind: "transport-error", error: new TransportError("SIP stack closed") };
+    const refuse: StartTransaction = (_req, done) => queueMicrotask(() => done(refused));
     const answer = (item: unknown, onSlot: OnSlot<unknown>): void => {
       this.waiting--;
       onSlot(item, refuse);
@@ -242,55 +258,67 @@ export class SendPacer implements DeferringSipClient {
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       const rate = this.options.ratePerRegistrar;
-      const created: Lane = {
-        key,
-        queue: new SendQueue(),
-        bucket: rate > 0 ? new TokenBucket(rate, burstOf(rate), this.clock.monoMs()) : undefined,
-        start: (req) => this.start(created, req),
-        queued: false,
-      };
-      lane = created;
+      const bucket = rate > 0 ? new TokenBucket(rate, burstOf(rate), this.clock.monoMs()) : undefined;
+      lane = { key, queue: new SendQueue(), bucket, queued: false };
       this.lanes.set(key, lane);
     }
     return lane;
   }
 
-  private canStart(lane: Lane): boolean {
+  private canStart(lane: Lane | undefined): boolean {
     if (this.options.maxInFlight > 0 && this.inFlight >= this.options.maxInFlight) return false;
     const now = this.clock.monoMs();
-    if (lane.bucket !== undefined && !lane.bucket.has(now)) return false;
+    const bucket = lane?.bucket;
+    if (bucket !== undefined && !bucket.has(now)) return false;
     if (this.overall !== undefined && !this.overall.has(now)) return false;
-    const tookLane = lane.bucket?.take(now) ?? true;
+    const tookLane = bucket?.take(now) ?? true;
     const tookOverall = this.overall?.take(now) ?? true;
     return tookLane && tookOverall;
   }
 
-  /** The slot is `item`'s: `onSlot` builds its request and starts it (or nothing) through the lane's `start`. */
-  private grant(lane: Lane, item: unknown, onSlot: OnSlot<unknown>): void {
-    onSlot(item, lane.start);
-  }
+  /** The slot is `item`'s: `onSlot` builds its request and starts it (or nothing). */
+  private readonly grant = (item: unknown, onSlot: OnSlot<unknown>): void => onSlot(item, this.startTransaction);
 
-  private start(lane: Lane, req: RegisterRequest): Promise<SendOutcome> {
+  /** Starts a transaction, counted in flight; its outcome goes to the observers, then to `done`. */
+  private readonly startTransaction: StartTransaction = (req, done) => {
     this.inFlight++;
-    return this.inner.send(req).then(
-      (outcome) => {
-        this.finished(lane);
-        return outcome;
-      },
-      (err: unknown) => {
-        this.finished(lane);
-        throw err;
-      },
+    const startedMs = this.clock.monoMs();
+    let sent: Promise<SendOutcome>;
+    try {
+      sent = this.inner.send(req);
+    } catch (error) {
+      queueMicrotask(() => this.finished(done, transportErrorOutcome(error)));
+      return;
+    }
+    sent.then(
+      (outcome) => this.finished(done, this.observed(req, outcome, startedMs)),
+      (error: unknown) => this.finished(done, transportErrorOutcome(error)),
     );
+  };
+
+  /** `outcome`, after the observers saw it; one that throws makes it a transport error, as a throwing layer would. */
+  private observed(req: RegisterRequest, outcome: SendOutcome, startedMs: number): SendOutcome {
+    if (this.observers.length === 0) return outcome;
+    try {
+      const durationMs = this.clock.monoMs() - startedMs;
+      for (const observer of this.observers) observer(req, outcome, durationMs);
+      return outcome;
+    } catch (error) {
+      return transportErrorOutcome(error);
+    }
   }
 
-  private finished(lane: Lane): void {
+  /** The slot is free (the sends waiting may start) before the sender handles the outcome, as it always was. */
+  private finished(done: OutcomeCallback, outcome: SendOutcome): void {
     this.inFlight--;
-    // a lane nobody waits on and with a full bucket holds nothing worth keeping
-    if (this.options.ratePerRegistrar === 0 && !lane.queued && this.lanes.get(lane.key) === lane) {
-      this.lanes.delete(lane.key);
-    }
     if (this.waiting > 0) this.drain();
+    done(outcome);
+  }
+
+  /** Out of the turn order; without a per-next-hop rate the lane holds nothing worth keeping then. */
+  private idle(lane: Lane): void {
+    lane.queued = false;
+    if (this.options.ratePerRegistrar === 0) this.lanes.delete(lane.key);
   }
 
   /**
@@ -316,13 +344,13 @@ export class SendPacer implements DeferringSipClient {
       if (this.canStart(lane)) {
         this.waiting--;
         idle = 0;
-        lane.queue.shift((item, onSlot) => this.grant(lane, item, onSlot));
+        lane.queue.shift(this.grant);
       } else {
         idle++;
         waitMs = Math.min(waitMs, lane.bucket?.waitMs(now) ?? 1);
       }
       if (lane.queue.size > 0) this.turns.push(lane);
-      else lane.queued = false;
+      else this.idle(lane);
     }
     if (this.turns.size > 0 && waitMs !== Infinity) {
       this.cancelTimer = this.timers.set(Math.max(1, waitMs), () => {

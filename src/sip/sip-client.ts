@@ -49,8 +49,23 @@ export interface SipClient {
   send(request: RegisterRequest): Promise<SendOutcome>;
 }
 
-/** Starts one transaction for `request` (counted by the client that handed it out) and resolves with its outcome. */
-export type StartTransaction = (request: RegisterRequest) => Promise<SendOutcome>;
+/** Takes the one outcome of a transaction. */
+export type OutcomeCallback = (outcome: SendOutcome) => void;
+
+/**
+ * Starts one transaction for `request` (counted by the client that handed it out) and calls `done` once with its
+ * outcome, never before it returns. A callback rather than a promise: the outcome reaches the engine in the
+ * client's own reaction, with no promise (and no microtask) per layer; a storm runs two transactions per record.
+ */
+export type StartTransaction = (request: RegisterRequest, done: OutcomeCallback) => void;
+
+/** Sees every transaction end (trace, metrics): its request, its outcome and how long it took on the monotonic clock. */
+export type TransactionObserver = (request: RegisterRequest, outcome: SendOutcome, durationMs: number) => void;
+
+/** A send that failed by throwing or rejecting, as the engine sees it. */
+export function transportErrorOutcome(error: unknown): SendOutcome {
+  return { kind: "transport-error", error: error instanceof Error ? error : new Error(String(error)) };
+}
 
 /**
  * Called once when a deferred send gets its slot: it builds the request now and starts it with `start`, or starts

@@ -1,6 +1,6 @@
 import type { SipMessage } from "../sip/message.js";
 import { headerValue } from "../sip/message.js";
-import type { RegisterRequest, SendOutcome, SipClient } from "../sip/sip-client.js";
+import type { TransactionObserver } from "../sip/sip-client.js";
 import type { SipTrace } from "./sip-trace.js";
 
 /** What the feeders need of the trace: whether anything is traced right now, and where to report. */
@@ -47,28 +47,18 @@ export function wireTrace(feed: TraceFeed): (event: WireEventLike) => void {
 }
 
 /**
- * A SipClient that reports the outcomes without a message of their own (Timer F, transport errors) to the
- * trace, under the request's Call-ID. Everything else passes through untouched.
+ * A transaction observer (SendPacer.observe) that reports the outcomes without a message of their own (Timer F,
+ * transport errors) to the trace, under the request's Call-ID. The outcome is looked at when it comes: the trace
+ * may have been switched on since the request left.
  */
-export function traceSipClient(inner: SipClient, feed: TraceFeed): SipClient {
-  const report = (callId: string, outcome: SendOutcome): void => {
-    if (outcome.kind === "timeout") {
-      feed.callback({ kind: "timeout", callId, detail: `no final response${where(outcome.destination)}` });
-    } else if (outcome.kind === "transport-error") {
-      feed.callback({
-        kind: "transport-error",
-        callId,
-        detail: `${outcome.error.message}${where(outcome.destination)}`,
-      });
-    }
-  };
-  return {
-    // one reaction per request (no async frame): the outcome is looked at when it comes, the trace may be on by then
-    send: (request: RegisterRequest): Promise<SendOutcome> =>
-      inner.send(request).then((outcome) => {
-        if (outcome.kind !== "response" && feed.active) report(request.callId, outcome);
-        return outcome;
-      }),
+export function traceOutcomes(feed: TraceFeed): TransactionObserver {
+  return (request, outcome) => {
+    if (outcome.kind === "response" || !feed.active) return;
+    const detail =
+      outcome.kind === "timeout"
+        ? `no final response${where(outcome.destination)}`
+        : `${outcome.error.message}${where(outcome.destination)}`;
+    feed.callback({ kind: outcome.kind, callId: request.callId, detail });
   };
 }
 

@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../../src/clock.js";
 import { Metrics } from "../../../src/metrics/metrics.js";
 import type { EventsCountersLike, SipStatsLike } from "../../../src/metrics/metrics.js";
-import { instrumentSipClient } from "../../../src/metrics/sip-client-metrics.js";
+import { transactionMetrics } from "../../../src/metrics/sip-client-metrics.js";
 import type { RecordView } from "../../../src/registrant/operations.js";
 import { RegState } from "../../../src/registrant/state.js";
 import type { RegStateValue } from "../../../src/registrant/state.js";
+import { SendPacer } from "../../../src/sip/send-pacer.js";
 import type { SendOutcome } from "../../../src/sip/sip-client.js";
 import { parsePromText, sampleValue } from "../../support/prom-text.js";
 
@@ -175,7 +176,7 @@ describe("Metrics", () => {
     metrics.close();
   });
 
-  it("ignores status codes outside 100-699 and measures transactions through the SipClient decorator", async () => {
+  it("ignores status codes outside 100-699 and measures transactions as the send pacer's observer", async () => {
     const { metrics, clock } = setup();
     metrics.observeTransaction(0.1, 42);
     const outcome = {
@@ -183,16 +184,15 @@ describe("Metrics", () => {
       response: { kind: "response", status: 423, reason: "Interval Too Brief", headers: [], body: Buffer.alloc(0) },
       destination: { transport: "udp", address: "10.0.0.9", port: 5060, socket: "udp:10.0.0.1:5060" },
     } as const satisfies SendOutcome;
-    const client = instrumentSipClient(
-      {
-        send: async () => {
-          clock.advance(150);
-          return outcome;
-        },
+    const inner = {
+      send: async () => {
+        clock.advance(150);
+        return outcome;
       },
-      metrics,
-      clock,
-    );
+      hasSocket: () => true,
+    };
+    const client = new SendPacer(inner, { maxInFlight: 0, rate: 0, ratePerRegistrar: 0 }, clock);
+    client.observe(transactionMetrics(metrics));
     await client.send({
       requestUri: "sip:r",
       to: "sip:a@r",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ManualClock } from "../../../src/clock.js";
-import type { RegisterRequest, SendOutcome } from "../../../src/sip/sip-client.js";
+import type { RegisterRequest, SendOutcome, StartTransaction } from "../../../src/sip/sip-client.js";
 import { SendPacer } from "../../../src/sip/send-pacer.js";
 import type { SendPacerOptions } from "../../../src/sip/send-pacer.js";
 import { FakeTimers } from "../../support/engine-harness.js";
@@ -129,9 +129,9 @@ describe("SendPacer", () => {
     const { inner, pacer } = setup({ maxInFlight: 1 });
     const built: number[] = [];
     const outcomes: SendOutcome[] = [];
-    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void => {
+    const onSlot = (i: number, start: StartTransaction): void => {
       built.push(i);
-      void start(req(i)).then((o) => outcomes.push(o));
+      start(req(i), (o) => outcomes.push(o));
     };
     for (let i = 0; i < 3; i++) pacer.defer("sip:registrar.test", i, onSlot);
     assert.deepEqual(built, [0], "only the one with a slot is built");
@@ -150,8 +150,8 @@ describe("SendPacer", () => {
 
   it("defer: a slot whose owner starts nothing goes to the next one in line", async () => {
     const { inner, pacer } = setup({ maxInFlight: 1 });
-    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void => {
-      if (i !== 1) void start(req(i));
+    const onSlot = (i: number, start: StartTransaction): void => {
+      if (i !== 1) start(req(i), () => undefined);
     };
     for (let i = 0; i < 3; i++) pacer.defer("sip:registrar.test", i, onSlot);
     inner.sent[0]!.resolve(OK);
@@ -165,7 +165,7 @@ describe("SendPacer", () => {
 
   it("defer: an urgent send (a challenge answer) goes before the sends waiting for their first slot", async () => {
     const { inner, pacer } = setup({ maxInFlight: 1 });
-    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void => void start(req(i));
+    const onSlot = (i: number, start: StartTransaction): void => start(req(i), () => undefined);
     for (let i = 0; i < 3; i++) pacer.defer("sip:registrar.test", i, onSlot);
     pacer.defer("sip:registrar.test", 10, onSlot, true);
     pacer.defer("sip:registrar.test", 11, onSlot, true);
@@ -182,8 +182,7 @@ describe("SendPacer", () => {
   it("defer after close() hands the item a start that refuses with a transport error", async () => {
     const { pacer } = setup({ maxInFlight: 1 });
     const outcomes: SendOutcome[] = [];
-    const onSlot = (i: number, start: (r: RegisterRequest) => Promise<SendOutcome>): void =>
-      void start(req(i)).then((o) => outcomes.push(o));
+    const onSlot = (i: number, start: StartTransaction): void => start(req(i), (o) => outcomes.push(o));
     pacer.defer("sip:registrar.test", 0, onSlot);
     pacer.defer("sip:registrar.test", 1, onSlot);
     pacer.close();
@@ -192,6 +191,26 @@ describe("SendPacer", () => {
       outcomes.map((o) => o.kind),
       ["transport-error"],
     );
+  });
+
+  it("observers see each outcome and its duration before the sender; a rejected send is a transport error", async () => {
+    const { clock, inner, pacer } = setup({ maxInFlight: 1 });
+    const seen: [string, string, number][] = [];
+    pacer.observe((r, o, ms) => seen.push([r.callId, o.kind, ms]));
+    const first = pacer.send(req(1)).then((o) => {
+      assert.deepEqual(seen, [["c1", "response", 250]], "observed before its sender hears of it");
+      return o;
+    });
+    const second = pacer.send(req(2));
+    clock.advance(250);
+    inner.sent[0]!.resolve(OK);
+    assert.deepEqual(await first, OK);
+    await flush();
+    inner.sent[1]!.resolve(Promise.reject(new Error("boom")) as unknown as SendOutcome);
+    const failed = await second;
+    assert.equal(failed.kind === "transport-error" && failed.error.message, "boom");
+    assert.deepEqual(seen.length, 1, "a send that rejects has no outcome to observe");
+    assert.equal(pacer.stats().inFlight, 0);
   });
 
   it("refuses negative or non-finite limits", () => {

@@ -2,9 +2,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ManualClock } from "../../../src/clock.js";
 import { parseMessage } from "../../../src/sip/parse.js";
-import type { RegisterRequest, SendOutcome } from "../../../src/sip/sip-client.js";
+import { SendPacer } from "../../../src/sip/send-pacer.js";
+import type { RegisterRequest, SendOutcome, SipClient } from "../../../src/sip/sip-client.js";
 import { SipTrace } from "../../../src/trace/sip-trace.js";
-import { formatMessage, traceSipClient, wireTrace } from "../../../src/trace/wire-trace.js";
+import { formatMessage, traceOutcomes, wireTrace } from "../../../src/trace/wire-trace.js";
 import { callIdOf, goldenFrames } from "./golden-frames.js";
 
 const frames = goldenFrames("kamailio-udp-5070.txt");
@@ -93,7 +94,14 @@ describe("wireTrace", () => {
   });
 });
 
-describe("traceSipClient", () => {
+/** a send pacer over `inner` (no limits) with the trace's observer, as the daemon wires it */
+function tracedClient(inner: SipClient["send"], feed: Parameters<typeof traceOutcomes>[0]): SendPacer {
+  const pacer = new SendPacer({ send: inner, hasSocket: () => true }, { maxInFlight: 0, rate: 0, ratePerRegistrar: 0 });
+  pacer.observe(traceOutcomes(feed));
+  return pacer;
+}
+
+describe("traceOutcomes", () => {
   it("adds timeouts and transport errors to the record's trace and passes every outcome through", async () => {
     const trace = new SipTrace({ clock: new ManualClock(), enabled: true });
     const outcomes: SendOutcome[] = [
@@ -103,7 +111,7 @@ describe("traceSipClient", () => {
       },
       { kind: "transport-error", error: new Error("connect ECONNREFUSED") },
     ];
-    const client = traceSipClient({ send: async () => outcomes.shift()! }, trace);
+    const client = tracedClient(async () => outcomes.shift()!, trace);
     // bind the Call-ID as the stack's first transmission would
     trace.callback({
       kind: "out",
@@ -127,7 +135,7 @@ describe("traceSipClient", () => {
   it("reports nothing while nothing is traced, and the outcome still passes through", async () => {
     const fed: string[] = [];
     const feed = { active: false, callback: (input: { kind: string }) => void fed.push(input.kind) };
-    const client = traceSipClient({ send: () => Promise.resolve({ kind: "timeout" }) }, feed);
+    const client = tracedClient(() => Promise.resolve({ kind: "timeout" }), feed);
     assert.deepEqual(await client.send(req), { kind: "timeout" });
     assert.deepEqual(fed, []);
     feed.active = true;
