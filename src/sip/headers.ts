@@ -2,7 +2,16 @@ import { isIP } from "node:net";
 import { SipParseError } from "../errors.js";
 import type { NameAddr } from "./name-addr.js";
 import { parseNameAddr } from "./name-addr.js";
-import { isTokenChar, isWs, paramValueEnd, parseGenericParams, scanQuoted, skipWs, splitCommaList } from "./params.js";
+import {
+  equalsLowerAt,
+  isTokenChar,
+  isWs,
+  paramValueEnd,
+  parseGenericParams,
+  scanQuoted,
+  skipWs,
+  splitCommaList,
+} from "./params.js";
 import { parseDigits } from "./parse.js";
 
 /**
@@ -113,6 +122,12 @@ function parseOneVia(s: string): Via | undefined {
  * (the transaction table reads it off every response).
  */
 export function topViaBranch(value: string): string | undefined {
+  // one entry (what a registrar sends back): checkOneVia rejects any quote or "<" that splitCommaList would
+  // find unbalanced, so it alone gives the answer
+  if (value.indexOf(",") < 0) {
+    const b = checkOneVia(value, trimStart(value, 0, value.length), trimEnd(value, 0, value.length));
+    return b === false ? undefined : b;
+  }
   // the items of splitCommaList, each checked where it lies
   let branch: string | undefined;
   let first = true;
@@ -133,11 +148,8 @@ export function topViaBranch(value: string): string | undefined {
       continue;
     }
     if (c === COMMA) {
-      let s = start;
-      let e = i;
-      while (s < e && isJsWhiteSpace(value.charCodeAt(s))) s++;
-      while (e > s && isJsWhiteSpace(value.charCodeAt(e - 1))) e--;
-      const b = checkOneVia(value, s, e);
+      const s = trimStart(value, start, i);
+      const b = checkOneVia(value, s, trimEnd(value, s, i));
       if (b === false) return undefined;
       if (first) branch = b;
       first = false;
@@ -169,6 +181,18 @@ function isJsWhiteSpace(c: number): boolean {
     c === 0x3000 ||
     c === 0xfeff
   );
+}
+
+/** Where `value.slice(start, end).trim()` starts. */
+function trimStart(value: string, start: number, end: number): number {
+  while (start < end && isJsWhiteSpace(value.charCodeAt(start))) start++;
+  return start;
+}
+
+/** Where `value.slice(start, end).trim()` ends. */
+function trimEnd(value: string, start: number, end: number): number {
+  while (end > start && isJsWhiteSpace(value.charCodeAt(end - 1))) end--;
+  return end;
 }
 
 /** End of a Via host name or IPv4 address (letters, digits, '-' and '.') starting at `i`. */
@@ -237,7 +261,7 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
     const nameStart = i;
     i = tokenEnd(s, i, end);
     if (i === nameStart) return false;
-    const isBranch = branch === undefined && i - nameStart === 6 && s.slice(nameStart, i).toLowerCase() === "branch";
+    const isBranch = branch === undefined && i - nameStart === 6 && equalsLowerAt(s, nameStart, "branch");
     i = skipWs(s, i, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === EQ) {
@@ -262,9 +286,11 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
 export function parseCSeq(value: string): { ok: true; seq: number; method: string } | Failure {
   const v = value.trim();
   let i = 0;
-  while (i < v.length && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39) i++;
-  const seq = parseDigits(v.slice(0, i));
-  if (seq < 0 || seq >= 2 ** 31) return fail("bad CSeq number");
+  let seq = 0;
+  while (i < v.length && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39)
+    seq = seq * 10 + (v.charCodeAt(i++) - 0x30);
+  // parseDigits' rule (1 to 15 digits), without cutting them out
+  if (i === 0 || i > 15 || seq >= 2 ** 31) return fail("bad CSeq number");
   if (!isWs(v.charCodeAt(i))) return fail("bad CSeq");
   const method = v.slice(skipWs(v, i));
   if (method.length === 0 || readToken(method, 0) !== method.length) return fail("bad CSeq method");

@@ -1,6 +1,6 @@
 import { SipParseError } from "../errors.js";
 import type { SipHeader, SipMessage } from "./message.js";
-import { isTokenChar } from "./params.js";
+import { equalsLowerAt, isTokenChar } from "./params.js";
 
 /**
  * Bytes → SipMessage (RFC 3261 §7, §20, ABNF §25). This runs for every datagram and every framed stream
@@ -63,43 +63,77 @@ export function canonicalHeaderName(raw: string): string {
   return name;
 }
 
+/** Other spellings of names outside KNOWN_HEADERS, as met. */
 const NAME_CACHE = new Map<string, string>();
-// seeded with the usual spellings so junk names from a hostile peer cannot crowd them out
-for (const name of [
-  "Via",
-  "To",
-  "From",
-  "CSeq",
-  "Call-ID",
-  "Contact",
-  "Content-Length",
-  "Content-Type",
-  "Expires",
-  "Min-Expires",
-  "Retry-After",
-  "WWW-Authenticate",
-  "Proxy-Authenticate",
-  "Authorization",
-  "Proxy-Authorization",
-  "Server",
-  "User-Agent",
-  "Max-Forwards",
-  "Allow",
-  "Supported",
-  "Require",
-  "Unsupported",
-  "Date",
-  "Path",
-  "Service-Route",
-  "Warning",
-  "Timestamp",
-  "Record-Route",
-  "Route",
-  "Accept",
-  "Call-Id",
-  "Cseq",
-]) {
-  NAME_CACHE.set(name, name.toLowerCase());
+
+// RFC 3261 §8.1.1: the headers every request and response carries; a message without them cannot be
+// matched to a transaction (§17.1.3) or a registration.
+const MANDATORY = ["via", "from", "to", "call-id", "cseq"] as const;
+const ALL_MANDATORY = (1 << MANDATORY.length) - 1;
+
+/** A header name the parser knows: its canonical name and its bit among the mandatory headers (0 if none). */
+interface KnownHeader {
+  /** lower-case spelling on the wire: the long name or a compact letter */
+  readonly spelling: string;
+  readonly name: string;
+  readonly bit: number;
+}
+
+/**
+ * The names registrars send and the compact forms, by length of their spelling: a header is recognised where it
+ * lies in the message, in any case, without cutting its name out, lower-casing it or hashing it, and every
+ * message stores the same name strings.
+ */
+const KNOWN_HEADERS: readonly (readonly KnownHeader[])[] = (() => {
+  const byLength: KnownHeader[][] = [];
+  const add = (spelling: string, name: string): void => {
+    const i = (MANDATORY as readonly string[]).indexOf(name);
+    (byLength[spelling.length] ??= []).push({ spelling, name, bit: i < 0 ? 0 : 1 << i });
+  };
+  for (const [letter, name] of COMPACT_FORMS) add(letter, name);
+  for (const name of [
+    "via",
+    "to",
+    "from",
+    "cseq",
+    "call-id",
+    "contact",
+    "content-length",
+    "content-type",
+    "expires",
+    "min-expires",
+    "retry-after",
+    "www-authenticate",
+    "proxy-authenticate",
+    "authorization",
+    "proxy-authorization",
+    "server",
+    "user-agent",
+    "max-forwards",
+    "allow",
+    "supported",
+    "require",
+    "unsupported",
+    "date",
+    "path",
+    "service-route",
+    "warning",
+    "timestamp",
+    "record-route",
+    "route",
+    "accept",
+  ]) {
+    add(name, name);
+  }
+  return byLength;
+})();
+
+/** The known header spelt (in any case) by the token `s[start..end)`, or undefined. */
+function knownHeaderAt(s: string, start: number, end: number): KnownHeader | undefined {
+  const candidates = KNOWN_HEADERS[end - start];
+  if (candidates === undefined) return undefined;
+  for (const known of candidates) if (equalsLowerAt(s, start, known.spelling)) return known;
+  return undefined;
 }
 
 /** `s.slice(start, end).trim()` with one allocation (SP/HT are the only LWS left after line splitting). */
@@ -113,12 +147,6 @@ function trimmedSlice(s: string, start: number, end: number): string {
   }
   return s.slice(start, end);
 }
-
-// RFC 3261 §8.1.1: the headers every request and response carries; a message without them cannot be
-// matched to a transaction (§17.1.3) or a registration.
-const MANDATORY = ["via", "from", "to", "call-id", "cseq"] as const;
-const MANDATORY_BIT: ReadonlyMap<string, number> = new Map(MANDATORY.map((name, i) => [name, 1 << i]));
-const ALL_MANDATORY = (1 << MANDATORY.length) - 1;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -183,13 +211,14 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   let seen = 0;
   let contentLength = -1;
   let name = "";
+  let bit = 0;
   let value = "";
   let pos = eol + 1;
   /** Stores the header just completed (folding may have extended it); returns an error text. */
   const flush = (): string | undefined => {
     if (headers.length >= lim.maxHeaders) return `more than ${lim.maxHeaders} headers`;
     headers.push({ name, value });
-    seen |= MANDATORY_BIT.get(name) ?? 0;
+    seen |= bit;
     if (name === "content-length") {
       const cl = parseDigits(value);
       if (cl < 0) return "bad Content-Length";
@@ -221,7 +250,9 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       const nameEnd = colon;
       while (colon < lineEnd && (head.charCodeAt(colon) === SP || head.charCodeAt(colon) === HT)) colon++;
       if (colon >= lineEnd || head.charCodeAt(colon) !== 0x3a) return failure("header line without colon", start + pos);
-      name = canonicalHeaderName(head.slice(pos, nameEnd));
+      const known = knownHeaderAt(head, pos, nameEnd);
+      name = known !== undefined ? known.name : canonicalHeaderName(head.slice(pos, nameEnd));
+      bit = known !== undefined ? known.bit : 0;
       value = trimmedSlice(head, colon + 1, lineEnd);
     }
     pos = next + 1;

@@ -48,7 +48,7 @@ export class TransactionTable {
   }
 
   add(branch: string, method: string, txn: NonInviteClientTransaction, destination: ResponseSource): void {
-    const upper = method.toUpperCase();
+    const upper = upperCaseMethod(method);
     const head = this.byBranch.get(branch);
     if (find(head, upper) !== undefined) throw new Error(`transaction ${branch}\n${upper} already open`);
     const entry: Entry = { method: upper, txn, destination, next: head, open: true };
@@ -62,7 +62,7 @@ export class TransactionTable {
   }
 
   remove(branch: string, method: string): void {
-    const upper = method.toUpperCase();
+    const upper = upperCaseMethod(method);
     let prev: Entry | undefined;
     let entry = this.byBranch.get(branch);
     while (entry !== undefined && entry.method !== upper) {
@@ -95,7 +95,7 @@ export class TransactionTable {
     const branch = topViaBranch(viaText);
     const cseq = parseCSeq(cseqText);
     if (branch === undefined || !cseq.ok) return this.drop("unparsable");
-    const entry = find(this.byBranch.get(branch), cseq.method.toUpperCase());
+    const entry = find(this.byBranch.get(branch), upperCaseMethod(cseq.method));
     if (entry === undefined) return this.drop("unmatched");
     if (!sameSource(entry.destination, from)) return this.drop("spoofed");
     entry.txn.receiveResponse(message);
@@ -135,6 +135,15 @@ export class TransactionTable {
     this.dropped[reason]++;
     return reason;
   }
+}
+
+/** `method.toUpperCase()`, without a call into the runtime for a method already in capitals (all of ours). */
+function upperCaseMethod(method: string): string {
+  for (let i = 0; i < method.length; i++) {
+    const c = method.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || c > 0x7f) return method.toUpperCase();
+  }
+  return method;
 }
 
 /** The entry of `method` in a branch's list. */
