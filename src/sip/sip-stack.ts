@@ -112,7 +112,8 @@ export class SipStack implements SipClient {
   private readonly health: TargetHealth;
   private readonly log: Logger;
   private readonly newBranch: () => string;
-  private readonly pending = new Set<NonInviteClientTransaction>();
+  /** Transactions waiting for their final outcome (the table also holds completed ones, through Timer K). */
+  private inFlight = 0;
   /** Parsed next hops by their text: the records of a table share a few registrars and proxies. */
   private readonly hops = new Map<string, Hop>();
   /** `forced_socket` texts and the socket each names (null: none), looked up once. */
@@ -146,8 +147,8 @@ export class SipStack implements SipClient {
     this.attemptContext = {
       counters: this.counters,
       onWire: opts.onWire,
-      finished: (txn, o, destination) => {
-        this.pending.delete(txn);
+      finished: (o, destination) => {
+        this.inFlight--;
         return this.outcome(o, destination);
       },
       terminated: (branch) => this.table.remove(branch, "REGISTER"),
@@ -191,7 +192,7 @@ export class SipStack implements SipClient {
       ...this.counters,
       responses: { ...this.counters.responses },
       dropped: { ...this.table.dropped },
-      inFlight: this.pending.size,
+      inFlight: this.inFlight,
       connections: this.sockets.reduce((n, s) => n + (s.kind === "stream" ? s.stream.connectionCount : 0), 0),
     };
   }
@@ -256,7 +257,11 @@ export class SipStack implements SipClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const txn of [...this.pending]) txn.transportError(new TransportError("SIP stack closed"));
+    // those still waiting for their outcome hear of it (completed ones are only absorbing retransmissions)
+    for (const txn of this.table.transactions()) {
+      if (txn.state === "Trying" || txn.state === "Proceeding")
+        txn.transportError(new TransportError("SIP stack closed"));
+    }
     for (const txn of this.table.transactions()) txn.abort();
     this.wheel.close();
     if (this.resolver instanceof DnsClient) this.resolver.close();
@@ -436,7 +441,7 @@ export class SipStack implements SipClient {
           ? { transport: s.spec.proto, address: target.address, port: target.port, connectionId: attempt.connectionId }
           : { transport: s.spec.proto, address: target.address, port: target.port },
       );
-      this.pending.add(txn);
+      this.inFlight++;
       txn.start();
     });
   }
@@ -472,7 +477,7 @@ interface AttemptContext {
   readonly counters: { sent: number; retransmissions: number; transportErrors: number };
   readonly onWire: ((event: WireEvent) => void) | undefined;
   /** The transaction's outcome, made a SendOutcome; the transaction is no longer pending. */
-  readonly finished: (txn: NonInviteClientTransaction, o: NictOutcome, destination: Destination) => SendOutcome;
+  readonly finished: (o: NictOutcome, destination: Destination) => SendOutcome;
   readonly terminated: (branch: string) => void;
 }
 
@@ -532,7 +537,7 @@ class Attempt implements NictWire, NictHooks {
     // the transaction lives on through Timer K (5 s over UDP) to absorb retransmitted responses: without the
     // resolver it no longer holds the settled promise, and with it the response, the outcome and their strings
     this.resolve = undefined;
-    resolve(this.ctx.finished(this.txn, o, this.destination));
+    resolve(this.ctx.finished(o, this.destination));
   }
 
   onTerminated(): void {
