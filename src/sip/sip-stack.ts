@@ -147,9 +147,9 @@ export class SipStack implements SipClient {
     this.attemptContext = {
       counters: this.counters,
       onWire: opts.onWire,
-      finished: (o, destination) => {
+      finished: (o, attempt) => {
         this.inFlight--;
-        return this.outcome(o, destination);
+        return this.settled(attempt.target, this.outcome(o, attempt.destination));
       },
       terminated: (branch) => this.table.remove(branch, "REGISTER"),
     };
@@ -197,60 +197,102 @@ export class SipStack implements SipClient {
     };
   }
 
-  async send(req: RegisterRequest): Promise<SendOutcome> {
-    if (this.closed) return transportError(new TransportError("SIP stack closed"));
+  send(req: RegisterRequest): Promise<SendOutcome> {
+    // not an async function (one promise and a microtask less per transaction), yet just as unable to throw
+    try {
+      return this.sendNow(req);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private sendNow(req: RegisterRequest): Promise<SendOutcome> {
+    if (this.closed) return resolved(transportError(new TransportError("SIP stack closed")));
     let forced: Socket | undefined;
     if (req.forcedSocket !== undefined) {
       forced = this.forcedSocket(req.forcedSocket);
       if (forced === undefined) {
-        return transportError(
-          new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`),
+        return resolved(
+          transportError(new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`)),
         );
       }
     }
     // §6.3 of the reference: the proxy is the next hop; the Request-URI stays the registrar
     const hopText = req.proxy ?? req.requestUri;
     const hop = this.hop(hopText);
-    if (hop instanceof SipUriError)
-      return transportError(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop }));
+    if (hop instanceof SipUriError) {
+      return resolved(transportError(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop })));
+    }
     // an IP literal needs no DNS: located without a promise and a turn of the event loop
     const options = this.locateOptionsFor(forced);
     const literal = forced === undefined ? hop.literal : ServerLocator.locateLiteral(hop.uri, options);
-    const located: LocateResult = literal ?? (await this.locator.locate(hop.uri, options));
-    if (!located.ok) return transportError(located.error);
+    if (literal === undefined) return this.locateAndSend(req, hop.uri, options, forced);
+    const targets = this.targetsOf(literal);
+    // one target (an IP literal): the transaction's own promise, without an async function around it
+    const only = "kind" in targets || targets.length !== 1 ? undefined : targets[0];
+    return only !== undefined ? this.sendToTarget(req, only, forced) : this.sendToTargets(req, targets, forced);
+  }
 
+  private async locateAndSend(
+    req: RegisterRequest,
+    uri: SipUri,
+    options: LocateOptions,
+    forced: Socket | undefined,
+  ): Promise<SendOutcome> {
+    return this.sendToTargets(req, this.targetsOf(await this.locator.locate(uri, options)), forced);
+  }
+
+  /** The targets to try in turn: healthy ones first, at most `maxTargets` (or why there are none). */
+  private targetsOf(located: LocateResult): readonly Target[] | SendOutcome {
+    if (!located.ok) return transportError(located.error);
     const maxTargets = this.opts.maxTargets ?? 4;
     const ordered = this.health.order(located.targets);
-    const targets = ordered.length > maxTargets ? ordered.slice(0, maxTargets) : ordered;
+    return ordered.length > maxTargets ? ordered.slice(0, maxTargets) : ordered;
+  }
+
+  /** RFC 3263 §4.3: a timeout, a 503 or a transport failure moves on to the next target, for the same request. */
+  private async sendToTargets(
+    req: RegisterRequest,
+    targets: readonly Target[] | SendOutcome,
+    forced: Socket | undefined,
+  ): Promise<SendOutcome> {
+    if ("kind" in targets) return targets;
     let last: SendOutcome | undefined;
     let attempted = false;
     for (const target of targets) {
       if (this.closed) break;
       const socket = this.pickSocket(target, forced);
       if (socket === undefined) {
-        last = transportError(
-          new SocketNotConfiguredError(
-            `no ${target.transport} IPv${target.family} socket configured for ${target.address}`,
-          ),
-        );
+        last = noSocketFor(target);
         continue;
       }
       if (attempted) this.counters.failovers++;
       attempted = true;
       const outcome = await this.attempt(req, target, socket);
-      if (outcome.kind === "response" && outcome.response.status !== 503) {
-        this.health.markOk(target);
-        return outcome;
-      }
-      // RFC 3263 §4.3: timeout, 503 or a transport failure → the next target, for the same request
+      if (outcome.kind === "response" && outcome.response.status !== 503) return outcome;
+      last = outcome;
+    }
+    return last ?? transportError(new TransportError(this.closed ? "SIP stack closed" : "no target to send to"));
+  }
+
+  /** `sendToTargets` with a single target. */
+  private sendToTarget(req: RegisterRequest, target: Target, forced: Socket | undefined): Promise<SendOutcome> {
+    const socket = this.pickSocket(target, forced);
+    return socket === undefined ? resolved(noSocketFor(target)) : this.attempt(req, target, socket);
+  }
+
+  /** An attempt's outcome tells the target's health: only a final response other than 503 is a working target. */
+  private settled(target: Target, outcome: SendOutcome): SendOutcome {
+    if (outcome.kind === "response" && outcome.response.status !== 503) {
+      this.health.markOk(target);
+    } else {
       this.health.markFailed(target);
       this.log.debug(
         { target: `${target.transport}:${target.address}:${target.port}`, outcome: outcome.kind },
         "target failed",
       );
-      last = outcome;
     }
-    return last ?? transportError(new TransportError(this.closed ? "SIP stack closed" : "no target to send to"));
+    return outcome;
   }
 
   /** Fails what is in flight with a transport error, then closes every socket. */
@@ -411,9 +453,8 @@ export class SipStack implements SipClient {
         }
       }
     } catch (err) {
-      return Promise.resolve(
-        transportError(new TransportError(`REGISTER could not be built: ${(err as Error).message}`, { cause: err })),
-      );
+      const error = new TransportError(`REGISTER could not be built: ${(err as Error).message}`, { cause: err });
+      return resolved(this.settled(target, transportError(error)));
     }
     return new Promise<SendOutcome>((resolve) => {
       const attempt = new Attempt(this.attemptContext, socket, target, branch, resolve);
@@ -429,17 +470,19 @@ export class SipStack implements SipClient {
           const error = new TransportError(
             `${s.spec.proto} connect to ${target.address}:${target.port}: ${(err as Error).message}`,
           );
-          resolve({ kind: "transport-error", error, destination: attempt.destination });
+          resolve(this.settled(target, { kind: "transport-error", error, destination: attempt.destination }));
           return;
         }
       }
+      // a response must come from where the request went: the attempt's destination says it (plus, over a
+      // stream, the connection)
       this.table.add(
         branch,
         "REGISTER",
         txn,
         attempt.connectionId !== undefined
           ? { transport: s.spec.proto, address: target.address, port: target.port, connectionId: attempt.connectionId }
-          : { transport: s.spec.proto, address: target.address, port: target.port },
+          : attempt.destination,
       );
       this.inFlight++;
       txn.start();
@@ -477,7 +520,7 @@ interface AttemptContext {
   readonly counters: { sent: number; retransmissions: number; transportErrors: number };
   readonly onWire: ((event: WireEvent) => void) | undefined;
   /** The transaction's outcome, made a SendOutcome; the transaction is no longer pending. */
-  readonly finished: (o: NictOutcome, destination: Destination) => SendOutcome;
+  readonly finished: (o: NictOutcome, attempt: Attempt) => SendOutcome;
   readonly terminated: (branch: string) => void;
 }
 
@@ -497,7 +540,7 @@ class Attempt implements NictWire, NictHooks {
   constructor(
     private readonly ctx: AttemptContext,
     readonly socket: Socket,
-    target: Target,
+    readonly target: Target,
     private readonly branch: string,
     private resolve: ((outcome: SendOutcome) => void) | undefined,
   ) {
@@ -537,7 +580,7 @@ class Attempt implements NictWire, NictHooks {
     // the transaction lives on through Timer K (5 s over UDP) to absorb retransmitted responses: without the
     // resolver it no longer holds the settled promise, and with it the response, the outcome and their strings
     this.resolve = undefined;
-    resolve(this.ctx.finished(o, this.destination));
+    resolve(this.ctx.finished(o, this));
   }
 
   onTerminated(): void {
@@ -547,6 +590,16 @@ class Attempt implements NictWire, NictHooks {
 
 function transportError(error: Error): SendOutcome {
   return { kind: "transport-error", error };
+}
+
+function resolved(outcome: SendOutcome): Promise<SendOutcome> {
+  return Promise.resolve(outcome);
+}
+
+function noSocketFor(target: Target): SendOutcome {
+  return transportError(
+    new SocketNotConfiguredError(`no ${target.transport} IPv${target.family} socket configured for ${target.address}`),
+  );
 }
 
 function viaFor(socket: Socket, branch: string): ViaSpec {
