@@ -23,6 +23,8 @@ import type { RegStateValue } from "./state.js";
 import type { StateChange } from "./state-change.js";
 
 type Cause = NonNullable<StateChange["cause"]>;
+/** The cause of a change made by a final response. */
+type ReplyCause = Pick<Required<Cause>, "status" | "reason" | "destination">;
 type Authorization = NonNullable<RegisterRequest["authorization"]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -273,10 +275,7 @@ export class RegistrantMachine {
     if (tx === 0) return; // dropped while it waited: nobody would read the outcome
     const kind = rec.pendingKind;
     const expires = kind === SendKind.unregisterAll ? "*" : kind === SendKind.unregister ? 0 : rec.wantedExpiresSec;
-    const request = buildRegister(rec, expires, {
-      userAgent: this.deps.options.userAgent,
-      authorization: rec.pendingAuth,
-    });
+    const request = buildRegister(rec, expires, this.deps.options.userAgent, rec.pendingAuth);
     rec.pendingAuth = undefined;
     try {
       start(request, (o) => this.onOutcome(rec, tx, o));
@@ -324,7 +323,7 @@ export class RegistrantMachine {
   }
 
   private onResponse(rec: RegistrantRecord, res: SipResponse, destination: string): void {
-    const cause: Cause = { status: res.status, reason: res.reason, destination };
+    const cause: ReplyCause = { status: res.status, reason: res.reason, destination };
     // §11.27 fix: a reply that arrives after the sharing tag went backup must not leave the record registered
     if (rec.enabled && !this.deps.gateOpen(rec)) {
       this.transition(rec, NOT_REGISTERED_STATE, { ...cause, detail: "sharing tag is backup" });
@@ -343,7 +342,7 @@ export class RegistrantMachine {
     this.fail(rec, REGISTRAR_ERROR_STATE, "retry", cause, res);
   }
 
-  private on200(rec: RegistrantRecord, res: SipResponse, cause: Cause): void {
+  private on200(rec: RegistrantRecord, res: SipResponse, cause: ReplyCause): void {
     const { readers, options, log } = this.deps;
     const contacts = readers.contacts(res);
     if (contacts === undefined) {
@@ -386,11 +385,16 @@ export class RegistrantMachine {
     const now = this.nowSec();
     rec.registrationTimeoutSec = now + Math.floor((rec.expiresSec * options.reregisterExpiryPercentage) / 100) - ti;
     rec.failures = 0;
-    this.transition(rec, REGISTERED_STATE, {
-      ...cause,
-      expiresSec: rec.expiresSec,
-      ...(detail !== undefined && { detail }),
-    });
+    // built field by field: a spread costs a generic property copy, once per registration
+    const { status, reason, destination } = cause;
+    const expiresSec = rec.expiresSec;
+    this.transition(
+      rec,
+      REGISTERED_STATE,
+      detail === undefined
+        ? { status, reason, destination, expiresSec }
+        : { status, reason, destination, expiresSec, detail },
+    );
   }
 
   /** A 200 to an unREGISTER without contacts: done if disabled, else register again with a new dialog. */

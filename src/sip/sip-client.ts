@@ -9,9 +9,9 @@ export interface RegisterRequest {
   /** Request-URI: the registrar. */
   readonly requestUri: string;
   /** Outbound proxy URI (next hop only), when the record has one. */
-  readonly proxy?: string;
+  readonly proxy?: string | undefined;
   /** OpenSIPS socket string (`udp:1.2.3.4:5060`) the request must leave from. */
-  readonly forcedSocket?: string;
+  readonly forcedSocket?: string | undefined;
   /** To URI (the AOR). */
   readonly to: string;
   /** From URI (third_party_registrant or the AOR). */
@@ -24,9 +24,10 @@ export interface RegisterRequest {
    * (then the request carries `Expires: 0`).
    */
   readonly contact: { readonly uri: string; readonly params: string; readonly expiresSec: number } | "*";
-  readonly userAgent?: string;
+  readonly userAgent?: string | undefined;
   /** A computed credentials header for a 401 (Authorization) or a 407 (Proxy-Authorization). */
-  readonly authorization?: { readonly header: "Authorization" | "Proxy-Authorization"; readonly value: string };
+  readonly authorization?:
+    { readonly header: "Authorization" | "Proxy-Authorization"; readonly value: string } | undefined;
 }
 
 /** Where a request actually went (shown by MI `list` as `dst_IP`/`ip` and `socket`). */
