@@ -37,11 +37,11 @@ const HEX_LENGTH: Readonly<Record<Hash, number>> = { md5: 32, sha256: 64, "sha51
 export interface DigestChallenge {
   readonly realm: string;
   readonly nonce: string;
-  readonly opaque?: string;
+  readonly opaque?: string | undefined;
   /** canonical spelling; MD5 when the challenge named none (RFC 2617 §3.2.1) */
   readonly algorithm: DigestAlgorithm;
   /** the qop we will use: auth preferred over auth-int; undefined = RFC 2069 style, no qop */
-  readonly qop?: "auth" | "auth-int";
+  readonly qop?: "auth" | "auth-int" | undefined;
   readonly stale: boolean;
 }
 
@@ -158,13 +158,13 @@ export function toDigestChallenge(raw: AuthChallenge): DigestChallenge | string 
   // RFC 2617 §3.2.2.2: -sess hashes the cnonce into A1, and there is no cnonce without qop. OpenSIPS crashes
   // here (reference §11); we refuse the challenge.
   if (algorithm.endsWith("-sess") && qop === undefined) return `${algorithm} without qop`;
-  const opaque = raw.params.get("opaque");
+  // every field set, absent ones undefined: one object shape, no spread per optional field
   return {
     realm,
     nonce,
-    ...(opaque !== undefined ? { opaque } : {}),
+    opaque: raw.params.get("opaque"),
     algorithm,
-    ...(qop !== undefined ? { qop } : {}),
+    qop,
     stale: raw.params.get("stale")?.toLowerCase() === "true",
   };
 }
