@@ -11,6 +11,10 @@
  * T2 = 8 × T1, Timer F = 64 × T1), e.g. to keep retransmissions out of a run under valgrind, whose instruction
  * counts are the steadiest A/B measure on a shared machine. For figures, run it compiled with tsc: under tsx
  * every named closure costs a helper call of its own.
+ *
+ * Under callgrind on the 2 shared cores, `--single-threaded` (V8 compiles and collects on the main thread) and
+ * the totals of N 5000 × 3 rounds (about 7 G instructions) still varied by up to 0.9 G between two runs of the
+ * same build when the machine was loaded: run base and change side by side, several pairs, and compare the pairs.
  */
 import { readFileSync } from "node:fs";
 import { answerChallenge } from "../../src/sip/digest.js";
