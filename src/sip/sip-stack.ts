@@ -105,7 +105,7 @@ type Socket =
  */
 export class SipStack implements SipClient {
   private readonly sockets: Socket[] = [];
-  private readonly table = new TransactionTable();
+  private readonly table: TransactionTable;
   private readonly wheel: TimerWheel;
   private readonly timers: SipTimers;
   private readonly locator: ServerLocator;
@@ -139,6 +139,7 @@ export class SipStack implements SipClient {
     const clock = opts.clock ?? systemClock;
     this.timers = { ...RFC_TIMERS, ...opts.timers };
     this.wheel = new TimerWheel({ clock, tickMs: opts.tickMs ?? 10 });
+    this.table = new TransactionTable(clock, this.timers.t4);
     this.locator = new ServerLocator(resolver, { clock });
     this.health = new TargetHealth(opts.failedTargetHoldMs ?? 60_000, clock);
     this.log = (opts.log ?? silentLogger).child({ mod: "sip.stack" });
@@ -152,6 +153,7 @@ export class SipStack implements SipClient {
         return this.settled(attempt.target, this.outcome(o, attempt.destination));
       },
       terminated: (branch) => this.table.remove(branch, "REGISTER"),
+      retired: (branch, sentTo) => this.table.retire(branch, "REGISTER", sentTo),
     };
   }
 
@@ -522,6 +524,8 @@ interface AttemptContext {
   /** The transaction's outcome, made a SendOutcome; the transaction is no longer pending. */
   readonly finished: (o: NictOutcome, attempt: Attempt) => SendOutcome;
   readonly terminated: (branch: string) => void;
+  /** Terminated after a final response over UDP: the table absorbs its retransmissions instead (Timer K). */
+  readonly retired: (branch: string, sentTo: Target) => void;
 }
 
 /**
@@ -535,7 +539,9 @@ class Attempt implements NictWire, NictHooks {
   readonly peer: Peer;
   txn: NonInviteClientTransaction | undefined;
   connectionId: number | undefined;
+  readonly ownerAbsorbsRetransmissions = true;
   private first = true;
+  private answered = false;
 
   constructor(
     private readonly ctx: AttemptContext,
@@ -577,14 +583,16 @@ class Attempt implements NictWire, NictHooks {
   onOutcome(o: NictOutcome): void {
     const resolve = this.resolve;
     if (this.txn === undefined || resolve === undefined) return;
-    // the transaction lives on through Timer K (5 s over UDP) to absorb retransmitted responses: without the
-    // resolver it no longer holds the settled promise, and with it the response, the outcome and their strings
+    // one outcome only: whatever the transaction hears after this (a late transport error) is not passed on
     this.resolve = undefined;
+    this.answered = o.kind === "response";
     resolve(this.ctx.finished(o, this));
   }
 
   onTerminated(): void {
-    this.ctx.terminated(this.branch);
+    // the target, shared by the attempts to one hop, is all the table keeps (not this attempt)
+    if (this.answered && !this.reliable) this.ctx.retired(this.branch, this.target);
+    else this.ctx.terminated(this.branch);
   }
 }
 

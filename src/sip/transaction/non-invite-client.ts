@@ -32,6 +32,11 @@ export interface NictHooks {
   readonly onTerminated: () => void;
   /** Counted by the stack's stats. */
   readonly onRetransmit?: () => void;
+  /**
+   * The owner absorbs retransmitted final responses itself (TransactionTable.retire): no Timer K here, the
+   * transaction is Terminated right after its final response, so it is not kept alive for T4 (5 s over UDP).
+   */
+  readonly ownerAbsorbsRetransmissions?: boolean;
 }
 
 /**
@@ -136,7 +141,7 @@ export class NonInviteClientTransaction {
   private enterCompleted(): void {
     // nothing is sent any more: the request's bytes need not live through Timer K
     this.request = undefined;
-    const k = timerK(this.wire.reliable, this.timers);
+    const k = this.hooks.ownerAbsorbsRetransmissions === true ? 0 : timerK(this.wire.reliable, this.timers);
     if (k === 0) this.terminate();
     else this.timerKHandle = this.wheel.schedule(k, () => this.terminate());
   }

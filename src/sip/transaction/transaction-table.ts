@@ -1,9 +1,12 @@
+import { systemClock } from "../../clock.js";
+import type { Clock } from "../../clock.js";
 import type { TransportError } from "../../errors.js";
 import { parseCSeq, topViaBranch } from "../headers.js";
 import type { SipMessage } from "../message.js";
 import { headerValue } from "../message.js";
 import type { TransportProto } from "../transport/socket-spec.js";
 import type { NonInviteClientTransaction } from "./non-invite-client.js";
+import { RFC_TIMERS } from "./timers.js";
 
 /** Where a response came from: the transport, the peer, and for TCP/TLS the connection it arrived on. */
 export interface ResponseSource {
@@ -42,6 +45,22 @@ export class TransactionTable {
   private readonly byConnection = new Map<number, Set<Entry>>();
   private count = 0;
   readonly dropped: Record<DropReason, number> = { unparsable: 0, unmatched: 0, spoofed: 0 };
+  /**
+   * Retired transactions (`retire`): branch → where the request went, in two generations that each last
+   * `absorbMs`, so a branch is remembered for one to two `absorbMs`. A map entry instead of a transaction, its
+   * attempt and its timers kept through Timer K: a storm of 20,000 transactions a second no longer promotes
+   * 100,000 of those to V8's old generation every 5 s (docs/performance.md, "Memory").
+   */
+  private retired = new Map<string, ResponseSource>();
+  private retiredBefore = new Map<string, ResponseSource>();
+  private retiredSince: number;
+
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly absorbMs: number = RFC_TIMERS.t4,
+  ) {
+    this.retiredSince = clock.monoMs();
+  }
 
   get size(): number {
     return this.count;
@@ -83,6 +102,17 @@ export class TransactionTable {
     }
   }
 
+  /**
+   * Removes a transaction that got its final response and remembers its branch for at least `absorbMs`: a
+   * retransmission of that response from where the request went is absorbed ("delivered" to nobody), as the
+   * Completed state does through Timer K (§17.1.2.2); from anywhere else it is spoofed.
+   */
+  retire(branch: string, method: string, sentTo: ResponseSource): void {
+    this.remove(branch, method);
+    this.age();
+    this.retired.set(branch, sentTo);
+  }
+
   /** Hands a parsed message to its transaction; a parse failure is passed as `undefined`. */
   dispatch(message: SipMessage | undefined, from: ResponseSource): DispatchResult {
     if (message === undefined) return this.drop("unparsable");
@@ -96,7 +126,7 @@ export class TransactionTable {
     const cseq = parseCSeq(cseqText);
     if (branch === undefined || !cseq.ok) return this.drop("unparsable");
     const entry = find(this.byBranch.get(branch), upperCaseMethod(cseq.method));
-    if (entry === undefined) return this.drop("unmatched");
+    if (entry === undefined) return this.absorb(branch, from);
     if (!sameSource(entry.destination, from)) return this.drop("spoofed");
     entry.txn.receiveResponse(message);
     return "delivered";
@@ -129,6 +159,24 @@ export class TransactionTable {
       for (let e: Entry | undefined = head; e !== undefined; e = e.next) out.push(e.txn);
     }
     return out;
+  }
+
+  /** A response to no open transaction: a retransmission for a retired one, or unmatched. */
+  private absorb(branch: string, from: ResponseSource): DispatchResult {
+    this.age();
+    const sentTo = this.retired.get(branch) ?? this.retiredBefore.get(branch);
+    if (sentTo === undefined) return this.drop("unmatched");
+    return sameSource(sentTo, from) ? "delivered" : this.drop("spoofed");
+  }
+
+  /** Starts a new generation of retired branches once the current one is `absorbMs` old. */
+  private age(): void {
+    const now = this.clock.monoMs();
+    const elapsed = now - this.retiredSince;
+    if (elapsed < this.absorbMs) return;
+    this.retiredBefore = elapsed < 2 * this.absorbMs ? this.retired : new Map<string, ResponseSource>();
+    this.retired = new Map();
+    this.retiredSince = now;
   }
 
   private drop(reason: DropReason): DropReason {

@@ -12,7 +12,7 @@ function response(status: number): SipResponse {
   return { kind: "response", status, reason: "x", headers: [], body: Buffer.alloc(0) };
 }
 
-function setup(reliable: boolean, timerF = 5_000) {
+function setup(reliable: boolean, timerF = 5_000, ownerAbsorbsRetransmissions = false) {
   const clock = new ManualClock();
   const wheel = new TimerWheel({ clock, tickMs: 10, slots: 256, autoDrive: false });
   const sends: number[] = [];
@@ -23,7 +23,7 @@ function setup(reliable: boolean, timerF = 5_000) {
     { reliable, send: () => sends.push(clock.monoMs()) },
     { ...RFC_TIMERS, timerF },
     wheel,
-    { onOutcome: (o) => outcomes.push(o), onTerminated: () => terminated++ },
+    { onOutcome: (o) => outcomes.push(o), onTerminated: () => terminated++, ownerAbsorbsRetransmissions },
   );
   const run = (ms: number) => {
     for (let t = 0; t < ms; t += 10) {
@@ -90,6 +90,18 @@ describe("NonInviteClientTransaction (RFC 3261 §17.1.2)", () => {
     assert.equal(s.txn.state, NictState.Terminated);
     assert.equal(s.sends.length, 1);
     assert.equal(s.wheel.size, 0);
+  });
+
+  it("an owner that absorbs retransmissions itself: Terminated at the final response, no Timer K kept", () => {
+    const s = setup(false, 5_000, true);
+    s.txn.start();
+    s.txn.receiveResponse(response(200));
+    assert.equal(s.outcomes.length, 1);
+    assert.equal(s.txn.state, NictState.Terminated);
+    assert.equal(s.terminated(), 1);
+    assert.equal(s.wheel.size, 0);
+    s.txn.receiveResponse(response(200));
+    assert.equal(s.outcomes.length, 1);
   });
 
   it("TCP: no retransmissions, Timer K = 0, timeout still at Timer F", () => {

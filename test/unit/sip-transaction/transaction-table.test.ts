@@ -114,4 +114,24 @@ describe("TransactionTable (RFC 3261 §17.1.3 + source check)", () => {
     assert.equal(table.size, 0);
     assert.deepEqual(table.transactions(), []);
   });
+
+  it("a retired branch absorbs retransmissions from where the request went for one to two T4, then forgets", () => {
+    const clock = new ManualClock();
+    const table = new TransactionTable(clock, 5_000);
+    const seen: string[] = [];
+    const txn = { receiveResponse: () => seen.push("txn") } as unknown as NonInviteClientTransaction;
+    table.add("z9hG4bKa", "REGISTER", txn, REGISTRAR);
+    assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "delivered");
+    table.retire("z9hG4bKa", "REGISTER", REGISTRAR);
+    assert.equal(table.size, 0);
+    clock.advance(4_999);
+    assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "delivered", "absorbed, as Completed does");
+    assert.equal(table.dispatch(response("z9hG4bKa"), { ...REGISTRAR, port: 5061 }), "spoofed");
+    clock.advance(5_000);
+    assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "delivered", "still within 2 × T4");
+    clock.advance(5_001);
+    assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "unmatched");
+    assert.deepEqual(seen, ["txn"], "the transaction itself heard only the first response");
+    assert.deepEqual(table.dropped, { unparsable: 0, unmatched: 1, spoofed: 1 });
+  });
 });
