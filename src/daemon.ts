@@ -25,10 +25,10 @@ import { StatusReport } from "./status/status-report.js";
 import { openStore } from "./store/open-store.js";
 import type { RegistrantStore } from "./store/store.js";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
+import { limitHeapHeadroom } from "./heap-growth.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { instrumentMiDispatcher } from "./metrics/mi-metrics.js";
 import { metricsRoute } from "./metrics/metrics-route.js";
-import { applyHeapGrowth } from "./heap-growth.js";
 import { transactionMetrics } from "./metrics/sip-client-metrics.js";
 import { StoreHealth } from "./metrics/store-health.js";
 import { createStateLog } from "./state-log.js";
@@ -73,9 +73,10 @@ function packageVersion(): string {
 export async function startDaemon(config: Config, log: Logger, overrides: DaemonOverrides = {}): Promise<Daemon> {
   const clock = overrides.clock ?? systemClock;
   const startedAtMs = clock.nowMs();
-  // before the table is loaded: the load itself promotes garbage (docs/performance.md, "Memory")
-  applyHeapGrowth(config.heap_growth_percent);
   const closers: (() => Promise<void>)[] = [];
+  // before the table is loaded: the load itself promotes garbage (docs/performance.md, "Memory")
+  const stopHeapLimit = limitHeapHeadroom(config.heap_headroom_mb);
+  closers.push(() => Promise.resolve(stopHeapLimit()));
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) {
       await close().catch((err: unknown) => log.warn({ err }, "error while closing"));

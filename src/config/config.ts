@@ -122,8 +122,8 @@ export interface Config extends ColumnNames {
   readonly max_register_rate: number;
   /** REGISTERs started per second towards one registrar (or outbound proxy); 0 = no limit */
   readonly max_register_rate_per_registrar: number;
-  /** V8's heap growing factor in percent (`--heap-growing-percent`, src/heap-growth.ts); 0 = V8's own */
-  readonly heap_growth_percent: number;
+  /** garbage the JavaScript heap may gather over its live data before a full collection (src/heap-growth.ts) */
+  readonly heap_headroom_mb: number;
   readonly listen: readonly string[];
   readonly tls: Readonly<Record<string, TlsSocketOptions>>;
   readonly user_agent: string;

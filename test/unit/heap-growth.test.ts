@@ -1,15 +1,26 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applyHeapGrowth } from "../../src/heap-growth.js";
+import { growthPercent, limitHeapHeadroom } from "../../src/heap-growth.js";
 
-describe("applyHeapGrowth", () => {
-  it("sets V8's growing factor and gives V8's own choice back with 0", () => {
-    assert.doesNotThrow(() => applyHeapGrowth(50));
-    assert.doesNotThrow(() => applyHeapGrowth(0));
+const MB = 2 ** 20;
+
+describe("heap headroom", () => {
+  it("sets the growing factor so that the next full collection comes about the headroom later", () => {
+    assert.equal(growthPercent(600 * MB, 256 * MB), 43); // a million records: 600 MB live
+    assert.equal(growthPercent(150 * MB, 256 * MB), 171); // 100,000 records
+    assert.equal(growthPercent(20 * MB, 256 * MB), 300, "a small heap: V8's own upper bound");
+    assert.equal(growthPercent(4000 * MB, 256 * MB), 10, "a huge heap: V8's own lower bound");
+    assert.equal(growthPercent(0, 256 * MB), 300);
   });
 
-  it("refuses a negative or fractional percentage, naming the setting", () => {
-    assert.throws(() => applyHeapGrowth(-1), /heap_growth_percent must be a whole number, 0 or more/);
-    assert.throws(() => applyHeapGrowth(1.5), /heap_growth_percent/);
+  it("follows the heap until stopped; 0 gives V8's own choice back", () => {
+    const stop = limitHeapHeadroom(256);
+    stop();
+    assert.doesNotThrow(() => limitHeapHeadroom(0)());
+  });
+
+  it("refuses a negative or fractional headroom, naming the setting", () => {
+    assert.throws(() => limitHeapHeadroom(-1), /heap_headroom_mb must be a whole number, 0 or more/);
+    assert.throws(() => limitHeapHeadroom(1.5), /heap_headroom_mb/);
   });
 });
