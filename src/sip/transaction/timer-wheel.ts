@@ -11,39 +11,17 @@ interface LiveCount {
   live: number;
 }
 
-/**
- * The timers waiting in one slot, in the order they were scheduled. A cancelled timer stays until half of the
- * slot is dead, then the slot is compacted: a Timer F cancelled by its response (nearly all of them) is garbage
- * within a few transactions instead of waiting 32 s for its slot to come round.
- */
-class Slot {
-  entries: Entry[] = [];
-  dead = 0;
-
-  compact(): void {
-    const entries = this.entries;
-    let kept = 0;
-    for (const e of entries) if (e.fire !== undefined) entries[kept++] = e;
-    entries.length = kept;
-    this.dead = 0;
-  }
-}
-
 class Entry implements WheelTimer {
   constructor(
     readonly dueTick: number,
     public fire: (() => void) | undefined,
     private readonly count: LiveCount,
-    /** undefined once taken out of its slot to fire */
-    public slot: Slot | undefined,
   ) {}
 
   cancel(): void {
     if (this.fire === undefined) return;
     this.fire = undefined;
     this.count.live--;
-    const slot = this.slot;
-    if (slot !== undefined && ++slot.dead * 2 > slot.entries.length) slot.compact();
   }
 }
 
@@ -74,7 +52,7 @@ export interface TimerWheelOptions {
 export class TimerWheel {
   private readonly clock: Clock;
   private readonly tickMs: number;
-  private readonly slots: Slot[];
+  private readonly slots: Entry[][];
   private readonly origin: number;
   private readonly autoDrive: boolean;
   private readonly onError: (err: unknown) => void;
@@ -88,7 +66,7 @@ export class TimerWheel {
     this.tickMs = opts.tickMs ?? 10;
     const n = opts.slots ?? 1024;
     if (!(this.tickMs > 0) || !Number.isInteger(n) || n < 1) throw new Error("TimerWheel: bad tickMs/slots");
-    this.slots = Array.from({ length: n }, () => new Slot());
+    this.slots = Array.from({ length: n }, () => []);
     this.origin = this.clock.monoMs();
     this.lastTick = 0;
     this.autoDrive = opts.autoDrive ?? true;
@@ -110,10 +88,10 @@ export class TimerWheel {
     if (this.closed) throw new Error("TimerWheel: closed");
     const at = this.clock.monoMs() - this.origin + Math.max(0, delayMs);
     const dueTick = Math.max(this.lastTick + 1, Math.ceil(at / this.tickMs));
+    const entry = new Entry(dueTick, fire, this.count);
     const slot = this.slots[dueTick % this.slots.length];
     if (slot === undefined) throw new Error("TimerWheel: slot out of range");
-    const entry = new Entry(dueTick, fire, this.count, slot);
-    slot.entries.push(entry);
+    slot.push(entry);
     this.count.live++;
     this.arm();
     return entry;
@@ -129,9 +107,17 @@ export class TimerWheel {
     this.lastTick = nowTick;
     let fired = 0;
     for (let tick = from; tick <= nowTick; tick++) {
-      const slot = this.slots[tick % n];
-      if (slot === undefined || slot.entries.length === 0) continue;
-      const due = takeDue(slot, nowTick);
+      const idx = tick % n;
+      const slot = this.slots[idx];
+      if (slot === undefined || slot.length === 0) continue;
+      const keep: Entry[] = [];
+      const due: Entry[] = [];
+      for (const e of slot) {
+        if (e.fire === undefined) continue;
+        if (e.dueTick <= nowTick) due.push(e);
+        else keep.push(e);
+      }
+      this.slots[idx] = keep;
       for (const e of due) {
         const fire = e.fire;
         if (fire === undefined) continue; // cancelled by an earlier callback of this same tick
@@ -152,11 +138,7 @@ export class TimerWheel {
   /** Drops every pending timer and stops the driver. */
   close(): void {
     this.closed = true;
-    for (const slot of this.slots) {
-      for (const e of slot.entries) e.slot = undefined;
-      slot.entries = [];
-      slot.dead = 0;
-    }
+    for (let i = 0; i < this.slots.length; i++) this.slots[i] = [];
     this.count.live = 0;
     this.disarm();
   }
@@ -176,24 +158,3 @@ export class TimerWheel {
     this.driver = undefined;
   }
 }
-
-/** Takes the timers due by `nowTick` out of `slot` (dropping the cancelled ones), both in scheduling order. */
-function takeDue(slot: Slot, nowTick: number): readonly Entry[] {
-  const entries = slot.entries;
-  let due: Entry[] | undefined;
-  let kept = 0;
-  for (const e of entries) {
-    if (e.fire === undefined) continue;
-    if (e.dueTick <= nowTick) {
-      e.slot = undefined;
-      (due ??= []).push(e);
-    } else {
-      entries[kept++] = e;
-    }
-  }
-  entries.length = kept;
-  slot.dead = 0;
-  return due ?? NOTHING_DUE;
-}
-
-const NOTHING_DUE: readonly Entry[] = [];
