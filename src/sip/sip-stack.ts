@@ -131,6 +131,8 @@ export class SipStack implements SipClient {
     failovers: 0,
   };
   private closed = false;
+  /** a wheel timer is armed to forget the retired branches once traffic stops */
+  private agingArmed = false;
 
   private constructor(
     private readonly opts: SipStackOptions,
@@ -153,7 +155,10 @@ export class SipStack implements SipClient {
         return this.settled(attempt.target, this.outcome(o, attempt.destination));
       },
       terminated: (branch) => this.table.remove(branch, "REGISTER"),
-      retired: (branch, sentTo) => this.table.retire(branch, "REGISTER", sentTo),
+      retired: (branch, sentTo) => {
+        this.table.retire(branch, "REGISTER", sentTo);
+        this.ageRetired();
+      },
     };
   }
 
@@ -295,6 +300,17 @@ export class SipStack implements SipClient {
       );
     }
     return outcome;
+  }
+
+  /** While branches are retired, the table ages them every T4, so an idle stack forgets them within 2 × T4. */
+  private ageRetired(): void {
+    if (this.agingArmed || this.closed) return;
+    this.agingArmed = true;
+    this.wheel.schedule(this.timers.t4, () => {
+      this.agingArmed = false;
+      this.table.age();
+      if (this.table.retiredSize > 0) this.ageRetired();
+    });
   }
 
   /** Fails what is in flight with a transport error, then closes every socket. */

@@ -169,8 +169,13 @@ export class TransactionTable {
     return sameSource(sentTo, from) ? "delivered" : this.drop("spoofed");
   }
 
-  /** Starts a new generation of retired branches once the current one is `absorbMs` old. */
-  private age(): void {
+  /** Retired branches still remembered. */
+  get retiredSize(): number {
+    return this.retired.size + this.retiredBefore.size;
+  }
+
+  /** Starts a new generation of retired branches once the current one is `absorbMs` old (the owner calls it when idle). */
+  age(): void {
     const now = this.clock.monoMs();
     const elapsed = now - this.retiredSince;
     if (elapsed < this.absorbMs) return;

@@ -131,6 +131,11 @@ describe("TransactionTable (RFC 3261 §17.1.3 + source check)", () => {
     assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "delivered", "still within 2 × T4");
     clock.advance(5_001);
     assert.equal(table.dispatch(response("z9hG4bKa"), REGISTRAR), "unmatched");
+    table.retire("z9hG4bKb", "REGISTER", REGISTRAR);
+    assert.equal(table.retiredSize, 1);
+    clock.advance(10_000);
+    table.age();
+    assert.equal(table.retiredSize, 0, "an idle table forgets within 2 × T4 when its owner ages it");
     assert.deepEqual(seen, ["txn"], "the transaction itself heard only the first response");
     assert.deepEqual(table.dropped, { unparsable: 0, unmatched: 1, spoofed: 1 });
   });
