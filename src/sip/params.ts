@@ -61,13 +61,31 @@ export function scanQuoted(s: string, i: number, end = s.length): number {
 }
 
 /**
- * Parameter names the SIP layer reads (digest auth-params, Via, Contact and URI parameters), by length: a name
- * spelt like one of them in any case is returned as this constant, so no string is cut, lower-cased or hashed
- * for it (Map lookups with a constant key reuse its cached hash).
+ * Known lower-case spellings, grouped by length: `at` finds the one a token spells, in any case, where it lies in
+ * its text, so no string is cut, lower-cased or hashed to recognise it.
  */
-const KNOWN_NAMES: readonly (readonly string[])[] = (() => {
-  const byLength: string[][] = [];
-  for (const name of [
+export class SpellingIndex<T> {
+  readonly #byLength: (readonly [string, T])[][] = [];
+
+  constructor(entries: Iterable<readonly [spelling: string, value: T]>) {
+    for (const entry of entries) (this.#byLength[entry[0].length] ??= []).push(entry);
+  }
+
+  /** The value of the spelling `s[start..end)` matches, or undefined. */
+  at(s: string, start: number, end: number): T | undefined {
+    const candidates = this.#byLength[end - start];
+    if (candidates === undefined) return undefined;
+    for (const entry of candidates) if (equalsLowerAt(s, start, entry[0])) return entry[1];
+    return undefined;
+  }
+}
+
+/**
+ * Parameter names the SIP layer reads (digest auth-params, Via, Contact and URI parameters): a name spelt like
+ * one of them in any case is returned as this constant (Map lookups with a constant key reuse its cached hash).
+ */
+const KNOWN_NAMES = new SpellingIndex(
+  [
     "realm",
     "nonce",
     "qop",
@@ -87,19 +105,12 @@ const KNOWN_NAMES: readonly (readonly string[])[] = (() => {
     "user",
     "lr",
     "method",
-  ]) {
-    (byLength[name.length] ??= []).push(name);
-  }
-  return byLength;
-})();
+  ].map((name) => [name, name] as const),
+);
 
 /** `s.slice(start, end).toLowerCase()` for a token (ASCII only), without a new string for the usual names. */
 export function lowerToken(s: string, start: number, end: number): string {
-  const candidates = KNOWN_NAMES[end - start];
-  if (candidates !== undefined) {
-    for (const name of candidates) if (equalsLowerAt(s, start, name)) return name;
-  }
-  return s.slice(start, end).toLowerCase();
+  return KNOWN_NAMES.at(s, start, end) ?? s.slice(start, end).toLowerCase();
 }
 
 /**

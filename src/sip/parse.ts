@@ -1,6 +1,6 @@
 import { SipParseError } from "../errors.js";
 import type { SipHeader, SipMessage } from "./message.js";
-import { equalsLowerAt, isTokenChar } from "./params.js";
+import { SpellingIndex, isTokenChar } from "./params.js";
 
 /**
  * Bytes → SipMessage (RFC 3261 §7, §20, ABNF §25). This runs for every datagram and every framed stream
@@ -73,68 +73,54 @@ const ALL_MANDATORY = (1 << MANDATORY.length) - 1;
 
 /** A header name the parser knows: its canonical name and its bit among the mandatory headers (0 if none). */
 interface KnownHeader {
-  /** lower-case spelling on the wire: the long name or a compact letter */
-  readonly spelling: string;
   readonly name: string;
   readonly bit: number;
 }
 
 /**
- * The names registrars send and the compact forms, by length of their spelling: a header is recognised where it
- * lies in the message, in any case, without cutting its name out, lower-casing it or hashing it, and every
- * message stores the same name strings.
+ * The names registrars send and the compact forms: a header is recognised where it lies in the message, in any
+ * case, and every message stores the same name strings.
  */
-const KNOWN_HEADERS: readonly (readonly KnownHeader[])[] = (() => {
-  const byLength: KnownHeader[][] = [];
-  const add = (spelling: string, name: string): void => {
+const KNOWN_HEADERS = new SpellingIndex<KnownHeader>(
+  [
+    ...COMPACT_FORMS,
+    ...[
+      "via",
+      "to",
+      "from",
+      "cseq",
+      "call-id",
+      "contact",
+      "content-length",
+      "content-type",
+      "expires",
+      "min-expires",
+      "retry-after",
+      "www-authenticate",
+      "proxy-authenticate",
+      "authorization",
+      "proxy-authorization",
+      "server",
+      "user-agent",
+      "max-forwards",
+      "allow",
+      "supported",
+      "require",
+      "unsupported",
+      "date",
+      "path",
+      "service-route",
+      "warning",
+      "timestamp",
+      "record-route",
+      "route",
+      "accept",
+    ].map((name) => [name, name] as const),
+  ].map(([spelling, name]) => {
     const i = (MANDATORY as readonly string[]).indexOf(name);
-    (byLength[spelling.length] ??= []).push({ spelling, name, bit: i < 0 ? 0 : 1 << i });
-  };
-  for (const [letter, name] of COMPACT_FORMS) add(letter, name);
-  for (const name of [
-    "via",
-    "to",
-    "from",
-    "cseq",
-    "call-id",
-    "contact",
-    "content-length",
-    "content-type",
-    "expires",
-    "min-expires",
-    "retry-after",
-    "www-authenticate",
-    "proxy-authenticate",
-    "authorization",
-    "proxy-authorization",
-    "server",
-    "user-agent",
-    "max-forwards",
-    "allow",
-    "supported",
-    "require",
-    "unsupported",
-    "date",
-    "path",
-    "service-route",
-    "warning",
-    "timestamp",
-    "record-route",
-    "route",
-    "accept",
-  ]) {
-    add(name, name);
-  }
-  return byLength;
-})();
-
-/** The known header spelt (in any case) by the token `s[start..end)`, or undefined. */
-function knownHeaderAt(s: string, start: number, end: number): KnownHeader | undefined {
-  const candidates = KNOWN_HEADERS[end - start];
-  if (candidates === undefined) return undefined;
-  for (const known of candidates) if (equalsLowerAt(s, start, known.spelling)) return known;
-  return undefined;
-}
+    return [spelling, { name, bit: i < 0 ? 0 : 1 << i }] as const;
+  }),
+);
 
 /** `s.slice(start, end).trim()` with one allocation (SP/HT are the only LWS left after line splitting). */
 function trimmedSlice(s: string, start: number, end: number): string {
@@ -250,7 +236,7 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       const nameEnd = colon;
       while (colon < lineEnd && (head.charCodeAt(colon) === SP || head.charCodeAt(colon) === HT)) colon++;
       if (colon >= lineEnd || head.charCodeAt(colon) !== 0x3a) return failure("header line without colon", start + pos);
-      const known = knownHeaderAt(head, pos, nameEnd);
+      const known = KNOWN_HEADERS.at(head, pos, nameEnd);
       name = known !== undefined ? known.name : canonicalHeaderName(head.slice(pos, nameEnd));
       bit = known !== undefined ? known.bit : 0;
       value = trimmedSlice(head, colon + 1, lineEnd);
