@@ -86,3 +86,8 @@ export class MiError extends RegistrantdError {
 export class SinkError extends RegistrantdError {
   readonly code = "EVENT_SINK";
 }
+
+/** Whatever was thrown or rejected, as an Error. */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { toError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { SipResponse } from "../sip/message.js";
 import { isDeferring, transportErrorOutcome } from "../sip/sip-client.js";
@@ -538,8 +539,4 @@ export class RegistrantMachine {
   private nowSec(): number {
     return Math.floor(this.deps.clock.nowMs() / 1000);
   }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

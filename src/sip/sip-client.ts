@@ -1,3 +1,4 @@
+import { toError } from "../errors.js";
 import type { SipResponse } from "./message.js";
 
 /**
@@ -65,7 +66,7 @@ export type TransactionObserver = (request: RegisterRequest, outcome: SendOutcom
 
 /** A send that failed by throwing or rejecting, as the engine sees it. */
 export function transportErrorOutcome(error: unknown): SendOutcome {
-  return { kind: "transport-error", error: error instanceof Error ? error : new Error(String(error)) };
+  return { kind: "transport-error", error: toError(error) };
 }
 
 /**

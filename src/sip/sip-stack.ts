@@ -12,6 +12,7 @@ import { parseMessage } from "./parse.js";
 import { serializeRegister } from "./serialize.js";
 import type { ViaSpec } from "./serialize.js";
 import type { Destination, RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
+import { transportErrorOutcome } from "./sip-client.js";
 import { NonInviteClientTransaction } from "./transaction/non-invite-client.js";
 import type { NictHooks, NictOutcome, NictWire } from "./transaction/non-invite-client.js";
 import { TimerWheel } from "./transaction/timer-wheel.js";
@@ -214,13 +215,15 @@ export class SipStack implements SipClient {
   }
 
   private sendNow(req: RegisterRequest): Promise<SendOutcome> {
-    if (this.closed) return resolved(transportError(new TransportError("SIP stack closed")));
+    if (this.closed) return resolved(transportErrorOutcome(new TransportError("SIP stack closed")));
     let forced: Socket | undefined;
     if (req.forcedSocket !== undefined) {
       forced = this.forcedSocket(req.forcedSocket);
       if (forced === undefined) {
         return resolved(
-          transportError(new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`)),
+          transportErrorOutcome(
+            new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`),
+          ),
         );
       }
     }
@@ -228,7 +231,7 @@ export class SipStack implements SipClient {
     const hopText = req.proxy ?? req.requestUri;
     const hop = this.hop(hopText);
     if (hop instanceof SipUriError) {
-      return resolved(transportError(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop })));
+      return resolved(transportErrorOutcome(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop })));
     }
     // an IP literal needs no DNS: located without a promise and a turn of the event loop
     const options = this.locateOptionsFor(forced);
@@ -251,7 +254,7 @@ export class SipStack implements SipClient {
 
   /** The targets to try in turn: healthy ones first, at most `maxTargets` (or why there are none). */
   private targetsOf(located: LocateResult): readonly Target[] | SendOutcome {
-    if (!located.ok) return transportError(located.error);
+    if (!located.ok) return transportErrorOutcome(located.error);
     const maxTargets = this.opts.maxTargets ?? 4;
     const ordered = this.health.order(located.targets);
     return ordered.length > maxTargets ? ordered.slice(0, maxTargets) : ordered;
@@ -279,7 +282,7 @@ export class SipStack implements SipClient {
       if (outcome.kind === "response" && outcome.response.status !== 503) return outcome;
       last = outcome;
     }
-    return last ?? transportError(new TransportError(this.closed ? "SIP stack closed" : "no target to send to"));
+    return last ?? transportErrorOutcome(new TransportError(this.closed ? "SIP stack closed" : "no target to send to"));
   }
 
   /** `sendToTargets` with a single target. */
@@ -472,7 +475,7 @@ export class SipStack implements SipClient {
       }
     } catch (err) {
       const error = new TransportError(`REGISTER could not be built: ${(err as Error).message}`, { cause: err });
-      return resolved(this.settled(target, transportError(error)));
+      return resolved(this.settled(target, transportErrorOutcome(error)));
     }
     return new Promise<SendOutcome>((resolve) => {
       const attempt = new Attempt(this.attemptContext, socket, target, branch, resolve);
@@ -612,16 +615,12 @@ class Attempt implements NictWire, NictHooks {
   }
 }
 
-function transportError(error: Error): SendOutcome {
-  return { kind: "transport-error", error };
-}
-
 function resolved(outcome: SendOutcome): Promise<SendOutcome> {
   return Promise.resolve(outcome);
 }
 
 function noSocketFor(target: Target): SendOutcome {
-  return transportError(
+  return transportErrorOutcome(
     new SocketNotConfiguredError(`no ${target.transport} IPv${target.family} socket configured for ${target.address}`),
   );
 }
