@@ -2,7 +2,7 @@ import type { TransportError } from "../../errors.js";
 import type { SipResponse } from "../message.js";
 import { nextTimerE, timerK } from "./timers.js";
 import type { SipTimers } from "./timers.js";
-import type { TimerWheel, WheelTimer } from "./timer-wheel.js";
+import type { TimerWheel, WheelTask, WheelTimer } from "./timer-wheel.js";
 
 export const NictState = {
   Trying: "Trying",
@@ -54,13 +54,21 @@ export interface NictHooks {
  *                       TU told  +-> Completed -- Timer K (T4 UDP, 0 TCP) --> Terminated
  *                                    (late responses absorbed)
  *
- * Timers live on the shared wheel, so a transaction costs three small objects, not three Node timers.
+ * Timers E and F share ONE entry on the shared wheel, set for whichever is due first and set again when it fires.
+ * A final response cancels it, and a cancelled entry stays in its wheel slot until the slot comes round: with an
+ * entry per timer, the cancelled Timer F of every answered transaction lingered 32 s (a million of them during a
+ * storm); now it is the next Timer E's, at most T2 away (T1 for a prompt answer). Over TCP/TLS the entry is
+ * Timer F's.
  */
-export class NonInviteClientTransaction {
+export class NonInviteClientTransaction implements WheelTask {
   private current: NictState = NictState.Trying;
   private intervalE: number;
-  private timerE: WheelTimer | undefined;
-  private timerF: WheelTimer | undefined;
+  /** The wheel entry of Timer E or Timer F, whichever is due first. */
+  private timer: WheelTimer | undefined;
+  /** The entry is Timer F's (Timer E would not come before it). */
+  private timerIsF = false;
+  /** When Timer F fires, on the wheel's clock. */
+  private deadlineF = 0;
   private timerKHandle: WheelTimer | undefined;
 
   constructor(
@@ -79,9 +87,17 @@ export class NonInviteClientTransaction {
 
   /** Sends the request and starts the timers (§17.1.2.2: Timer F always, Timer E only when unreliable). */
   start(): void {
-    this.timerF = this.wheel.schedule(this.timers.timerF, () => this.onTimerF());
-    if (!this.wire.reliable) this.timerE = this.wheel.schedule(this.intervalE, () => this.onTimerE());
+    this.deadlineF = this.wheel.nowMs() + this.timers.timerF;
+    this.setTimer(this.wire.reliable ? Infinity : this.intervalE);
     if (this.request !== undefined) this.wire.send(this.request);
+  }
+
+  /** The wheel's call: Timer F once its deadline has come (it wins a tie with Timer E), else Timer E. */
+  onTimer(): void {
+    this.timer = undefined;
+    if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
+    if (this.timerIsF || this.wheel.nowMs() >= this.deadlineF) this.onTimerF();
+    else this.onTimerE();
   }
 
   receiveResponse(response: SipResponse): void {
@@ -123,17 +139,14 @@ export class NonInviteClientTransaction {
   }
 
   private onTimerE(): void {
-    if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
     this.intervalE = nextTimerE(this.intervalE, this.current === NictState.Proceeding, this.timers);
-    this.timerE = this.wheel.schedule(this.intervalE, () => this.onTimerE());
+    this.setTimer(this.intervalE);
     this.hooks.onRetransmit?.();
     if (this.request !== undefined) this.wire.send(this.request);
   }
 
   private onTimerF(): void {
-    if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
     // §17.1.2.2: Timer F → Terminated, the TU is told of the timeout (OpenSIPS fakes a 408 here)
-    this.cancelRunningTimers();
     this.terminate();
     this.hooks.onOutcome({ kind: "timeout" });
   }
@@ -146,11 +159,16 @@ export class NonInviteClientTransaction {
     else this.timerKHandle = this.wheel.schedule(k, () => this.terminate());
   }
 
+  /** The wheel entry for Timer E in `untilE` ms or Timer F at its deadline, whichever comes first. */
+  private setTimer(untilE: number): void {
+    const untilF = this.deadlineF - this.wheel.nowMs();
+    this.timerIsF = untilF <= untilE;
+    this.timer = this.wheel.scheduleTask(this.timerIsF ? untilF : untilE, this);
+  }
+
   private cancelRunningTimers(): void {
-    this.timerE?.cancel();
-    this.timerF?.cancel();
-    this.timerE = undefined;
-    this.timerF = undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
   }
 
   private terminate(): void {

@@ -6,6 +6,14 @@ export interface WheelTimer {
   cancel(): void;
 }
 
+/**
+ * What a timer runs: an object with a method instead of a closure, so an owner that is already an object (a
+ * transaction) schedules its timers without allocating a function each time.
+ */
+export interface WheelTask {
+  onTimer(): void;
+}
+
 /** The wheel's count of live timers, shared with its entries so that cancelling needs no closure per timer. */
 interface LiveCount {
   live: number;
@@ -14,13 +22,13 @@ interface LiveCount {
 class Entry implements WheelTimer {
   constructor(
     readonly dueTick: number,
-    public fire: (() => void) | undefined,
+    public task: WheelTask | undefined,
     private readonly count: LiveCount,
   ) {}
 
   cancel(): void {
-    if (this.fire === undefined) return;
-    this.fire = undefined;
+    if (this.task === undefined) return;
+    this.task = undefined;
     this.count.live--;
   }
 }
@@ -40,8 +48,8 @@ export interface TimerWheelOptions {
 /**
  * A hashed timing wheel (Varghese & Lauck) driven by ONE Node timer.
  *
- * Why: every open SIP transaction has two or three timers (E, F, K). With 100,000 REGISTERs in flight, one Node
- * timer each means 100,000+ entries in libuv's timer heap, each insert/remove O(log n) and each expiry a separate
+ * Why: every open SIP transaction has a timer (E or F, whichever is next). With 100,000 REGISTERs in flight, one
+ * Node timer each means 100,000+ entries in libuv's timer heap, each insert/remove O(log n) and each expiry a separate
  * callback into JS. Here scheduling and cancelling are O(1), and one tick visits one slot. The price is
  * resolution: a timer fires at most `tickMs` late (10 ms by default, far below SIP's 500 ms T1).
  *
@@ -83,12 +91,32 @@ export class TimerWheel {
     return this.count.live;
   }
 
+  /**
+   * Entries still in their slots, cancelled ones included: a cancelled entry leaves its slot only when the slot
+   * comes round (tests and benches watch this).
+   */
+  get held(): number {
+    let n = 0;
+    for (const slot of this.slots) n += slot.length;
+    return n;
+  }
+
+  /** The wheel's clock, for owners that keep deadlines of their own. */
+  nowMs(): number {
+    return this.clock.monoMs();
+  }
+
   /** Runs `fire` once, no earlier than `delayMs` from now. */
   schedule(delayMs: number, fire: () => void): WheelTimer {
+    return this.scheduleTask(delayMs, { onTimer: fire });
+  }
+
+  /** Calls `task.onTimer()` once, no earlier than `delayMs` from now. */
+  scheduleTask(delayMs: number, task: WheelTask): WheelTimer {
     if (this.closed) throw new Error("TimerWheel: closed");
     const at = this.clock.monoMs() - this.origin + Math.max(0, delayMs);
     const dueTick = Math.max(this.lastTick + 1, Math.ceil(at / this.tickMs));
-    const entry = new Entry(dueTick, fire, this.count);
+    const entry = new Entry(dueTick, task, this.count);
     const slot = this.slots[dueTick % this.slots.length];
     if (slot === undefined) throw new Error("TimerWheel: slot out of range");
     slot.push(entry);
@@ -113,19 +141,19 @@ export class TimerWheel {
       const keep: Entry[] = [];
       const due: Entry[] = [];
       for (const e of slot) {
-        if (e.fire === undefined) continue;
+        if (e.task === undefined) continue;
         if (e.dueTick <= nowTick) due.push(e);
         else keep.push(e);
       }
       this.slots[idx] = keep;
       for (const e of due) {
-        const fire = e.fire;
-        if (fire === undefined) continue; // cancelled by an earlier callback of this same tick
-        e.fire = undefined;
+        const task = e.task;
+        if (task === undefined) continue; // cancelled by an earlier callback of this same tick
+        e.task = undefined;
         this.count.live--;
         fired++;
         try {
-          fire();
+          task.onTimer();
         } catch (err) {
           this.onError(err);
         }

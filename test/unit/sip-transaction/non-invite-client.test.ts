@@ -125,4 +125,98 @@ describe("NonInviteClientTransaction (RFC 3261 §17.1.2)", () => {
     assert.equal(s.outcomes.length, 1);
     assert.equal(s.outcomes[0]?.kind, "transport-error");
   });
+
+  describe("Timers E and F share one wheel entry", () => {
+    it("RFC timers over UDP: E at T1, 2T1, 4T1... capped at T2, F at 64*T1, one entry in the wheel throughout", () => {
+      const s = setup(false, 64 * RFC_TIMERS.t1);
+      s.txn.start();
+      let mostHeld = s.wheel.held;
+      for (let t = 0; t < 33_000; t += 10) {
+        s.run(10);
+        mostHeld = Math.max(mostHeld, s.wheel.held);
+      }
+      assert.deepEqual(
+        s.sends.map((t) => Math.round(t / 10) * 10),
+        [0, 500, 1_500, 3_500, 7_500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500],
+      );
+      assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+      assert.equal(mostHeld, 1);
+      assert.equal(s.wheel.held, 0);
+    });
+
+    it("Timer F fires at its deadline, not one tick early or late, after retransmissions", () => {
+      const s = setup(false, 32_000);
+      s.txn.start();
+      s.run(31_990);
+      assert.equal(s.outcomes.length, 0);
+      s.run(10);
+      assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+    });
+
+    it("Timer F wins when Timer E is due at the same time: no retransmission with the timeout", () => {
+      const s = setup(false, 1_500); // E at 0.5 s, then 1.5 s = Timer F
+      s.txn.start();
+      s.run(2_000);
+      assert.deepEqual(s.sends, [0, 500]);
+      assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+    });
+
+    it("a final response cancels the entry; it leaves the wheel at the next Timer E, not at Timer F", () => {
+      const s = setup(false, 32_000, true);
+      s.txn.start();
+      s.run(100);
+      s.txn.receiveResponse(response(200));
+      assert.equal(s.wheel.size, 0);
+      assert.equal(s.wheel.held, 1);
+      s.run(400); // Timer E's slot (T1) has come round
+      assert.equal(s.wheel.held, 0);
+      s.run(40_000);
+      assert.equal(s.sends.length, 1);
+      assert.equal(s.outcomes.length, 1);
+    });
+
+    it("after a provisional response Timer E goes on at T2 with the same single entry until Timer F", () => {
+      const s = setup(false, 20_000);
+      s.txn.start();
+      s.run(100);
+      s.txn.receiveResponse(response(180));
+      let mostHeld = 0;
+      for (let t = 0; t < 21_000; t += 10) {
+        s.run(10);
+        mostHeld = Math.max(mostHeld, s.wheel.held);
+      }
+      assert.deepEqual(
+        s.sends.map((t) => Math.round(t / 10) * 10),
+        [0, 500, 4_500, 8_500, 12_500, 16_500],
+      );
+      assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+      assert.equal(mostHeld, 1);
+    });
+
+    it("TCP: no Timer E; the one entry is Timer F's", () => {
+      const s = setup(true, 32_000);
+      s.txn.start();
+      assert.equal(s.wheel.held, 1);
+      s.run(31_990);
+      assert.equal(s.sends.length, 1);
+      assert.equal(s.outcomes.length, 0);
+      s.run(10);
+      assert.deepEqual(s.outcomes, [{ kind: "timeout" }]);
+      assert.equal(s.wheel.held, 0);
+    });
+
+    it("a transport error cancels the entry: no retransmission and no timeout follow", () => {
+      const s = setup(false, 5_000);
+      s.txn.start();
+      s.run(600);
+      s.txn.transportError(new TransportError("unreachable"));
+      s.run(10_000);
+      assert.equal(s.sends.length, 2);
+      assert.deepEqual(
+        s.outcomes.map((o) => o.kind),
+        ["transport-error"],
+      );
+      assert.equal(s.wheel.held, 0);
+    });
+  });
 });

@@ -52,6 +52,28 @@ describe("TimerWheel", () => {
     assert.equal(w.size, 0);
   });
 
+  it("runs a task's onTimer; a cancelled entry is held in its slot until the slot comes round", () => {
+    const clock = new ManualClock();
+    const w = wheel(clock, 8);
+    const fired: number[] = [];
+    const task = { onTimer: () => fired.push(clock.monoMs()) };
+    w.scheduleTask(30, task);
+    const cancelled = w.scheduleTask(50, task);
+    cancelled.cancel();
+    assert.equal(w.size, 1);
+    assert.equal(w.held, 2);
+    for (let i = 0; i < 4; i++) {
+      clock.advance(10);
+      w.runDue();
+    }
+    assert.deepEqual(fired, [30]);
+    assert.equal(w.held, 1, "the cancelled entry waits for its slot");
+    clock.advance(10);
+    w.runDue();
+    assert.equal(w.held, 0);
+    assert.deepEqual(fired, [30]);
+  });
+
   it("catches up after a stall without firing anything twice", () => {
     const clock = new ManualClock();
     const w = wheel(clock, 8);
