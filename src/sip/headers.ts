@@ -284,18 +284,27 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
 
 /** CSeq (§20.16): `1*DIGIT LWS Method`; the number is below 2**31 (§8.1.1.5). */
 export function parseCSeq(value: string): { ok: true; seq: number; method: string } | Failure {
-  const v = value.trim();
-  let i = 0;
+  // read in place within `value.trim()`'s bounds: the transaction table reads every response's CSeq
+  const start = trimStart(value, 0, value.length);
+  const end = trimEnd(value, start, value.length);
+  let i = start;
   let seq = 0;
-  while (i < v.length && v.charCodeAt(i) >= 0x30 && v.charCodeAt(i) <= 0x39)
-    seq = seq * 10 + (v.charCodeAt(i++) - 0x30);
+  while (i < end && value.charCodeAt(i) >= 0x30 && value.charCodeAt(i) <= 0x39)
+    seq = seq * 10 + (value.charCodeAt(i++) - 0x30);
   // parseDigits' rule (1 to 15 digits), without cutting them out
-  if (i === 0 || i > 15 || seq >= 2 ** 31) return fail("bad CSeq number");
-  if (!isWs(v.charCodeAt(i))) return fail("bad CSeq");
-  const method = v.slice(skipWs(v, i));
-  if (method.length === 0 || readToken(method, 0) !== method.length) return fail("bad CSeq method");
-  return { ok: true, seq, method };
+  if (i === start || i - start > 15 || seq >= 2 ** 31) return fail("bad CSeq number");
+  if (i >= end || !isWs(value.charCodeAt(i))) return fail("bad CSeq");
+  const methodStart = skipWs(value, i, end);
+  if (methodStart === end || tokenEnd(value, methodStart, end) !== end) return fail("bad CSeq method");
+  return { ok: true, seq, method: methodText(value, methodStart, end) };
 }
+
+/** `s.slice(start, end)`, as the one constant string for the method we send. */
+function methodText(s: string, start: number, end: number): string {
+  return end - start === REGISTER.length && s.startsWith(REGISTER, start) ? REGISTER : s.slice(start, end);
+}
+
+const REGISTER = "REGISTER";
 
 /** One contact of a Contact header (§20.10). */
 export interface ContactEntry {

@@ -149,14 +149,24 @@ function failure(message: string, offset: number): { ok: false; error: SipParseE
  * Returns -1 when there is no empty line before `limit`.
  */
 export function findHeaderEnd(buf: Buffer, from: number, limit: number): { headEnd: number; bodyStart: number } | -1 {
+  const headEnd = headerSectionEnd(buf, from, limit);
+  return headEnd < 0 ? -1 : { headEnd, bodyStart: bodyStartAfter(buf, headEnd) };
+}
+
+/** `findHeaderEnd`'s `headEnd`, or -1. */
+function headerSectionEnd(buf: Buffer, from: number, limit: number): number {
   let p = buf.indexOf(LF, from);
   while (p >= 0 && p < limit) {
     const next = buf[p + 1];
-    if (next === LF) return { headEnd: p, bodyStart: p + 2 };
-    if (next === CR && buf[p + 2] === LF) return { headEnd: p, bodyStart: p + 3 };
+    if (next === LF || (next === CR && buf[p + 2] === LF)) return p;
     p = buf.indexOf(LF, p + 1);
   }
   return -1;
+}
+
+/** The first body byte after the empty line that follows `headEnd` (LF or CRLF). */
+function bodyStartAfter(buf: Buffer, headEnd: number): number {
+  return buf[headEnd + 1] === LF ? headEnd + 2 : headEnd + 3;
 }
 
 /** Strict `1*DIGIT` (no sign, no spaces inside) as a safe integer, or -1. */
@@ -171,6 +181,29 @@ export function parseDigits(text: string): number {
   return v;
 }
 
+/** What most responses carry: one shared empty body instead of a view of the datagram per message. */
+const EMPTY_BODY: Buffer = Buffer.alloc(0);
+
+/**
+ * Appends a completed header (folding may have extended it) and checks Content-Length (§20.14: repeated values
+ * must agree). Returns the Content-Length known so far (-1: none yet) or an error text.
+ */
+function storeHeader(
+  headers: SipHeader[],
+  maxHeaders: number,
+  name: string,
+  value: string,
+  contentLength: number,
+): number | string {
+  if (headers.length >= maxHeaders) return `more than ${maxHeaders} headers`;
+  headers.push({ name, value });
+  if (name !== "content-length") return contentLength;
+  const cl = parseDigits(value);
+  if (cl < 0) return "bad Content-Length";
+  if (contentLength >= 0 && cl !== contentLength) return "conflicting Content-Length";
+  return cl;
+}
+
 /** Parses one complete SIP message (a UDP datagram, or one message cut by StreamFramer). Never throws. */
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
   const lim = limits === undefined ? DEFAULT_PARSE_LIMITS : { ...DEFAULT_PARSE_LIMITS, ...limits };
@@ -181,17 +214,26 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   while (start < buf.length && (buf[start] === CR || buf[start] === LF)) start++;
   if (start === buf.length) return failure("empty message", start);
 
-  const end = findHeaderEnd(buf, start, buf.length);
-  if (end === -1) return failure("header section not terminated by an empty line", buf.length);
-  const head = buf.toString("utf8", start, end.headEnd);
+  const headEnd = headerSectionEnd(buf, start, buf.length);
+  if (headEnd < 0) return failure("header section not terminated by an empty line", buf.length);
+  // UTF-8 (§7.3.1 allows UTF-8 in header values); an ASCII check to decode as latin1 instead cost as much as it saved
+  const head = buf.toString("utf8", start, headEnd);
 
-  // start line
+  // start line, read where it lies in `head`
   let eol = head.indexOf("\n");
   if (eol < 0) eol = head.length;
   const startLineEnd = eol > 0 && head.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
   if (startLineEnd > lim.maxLineBytes) return failure("start line too long", start);
-  const first = parseStartLine(head.slice(0, startLineEnd));
-  if (typeof first === "string") return failure(first, start);
+  let status = 0;
+  let request: RequestLine | undefined;
+  if (isStatusLine(head, startLineEnd)) {
+    status = statusCode(head, startLineEnd);
+    if (status < 0) return failure(status === BAD_STATUS_CODE ? "bad status code" : "bad status line", start);
+  } else {
+    const line = parseRequestLine(head.slice(0, startLineEnd));
+    if (typeof line === "string") return failure(line, start);
+    request = line;
+  }
 
   const headers: SipHeader[] = [];
   let seen = 0;
@@ -200,19 +242,6 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
   let bit = 0;
   let value = "";
   let pos = eol + 1;
-  /** Stores the header just completed (folding may have extended it); returns an error text. */
-  const flush = (): string | undefined => {
-    if (headers.length >= lim.maxHeaders) return `more than ${lim.maxHeaders} headers`;
-    headers.push({ name, value });
-    seen |= bit;
-    if (name === "content-length") {
-      const cl = parseDigits(value);
-      if (cl < 0) return "bad Content-Length";
-      if (contentLength >= 0 && cl !== contentLength) return "conflicting Content-Length";
-      contentLength = cl;
-    }
-    return undefined;
-  };
   while (pos <= head.length) {
     let next = head.indexOf("\n", pos);
     if (next < 0) next = head.length;
@@ -227,8 +256,10 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
       if (value.length > lim.maxLineBytes) return failure("folded header too long", start + pos);
     } else {
       if (name !== "") {
-        const r = flush();
-        if (r !== undefined) return failure(r, start + pos);
+        const cl = storeHeader(headers, lim.maxHeaders, name, value, contentLength);
+        if (typeof cl === "string") return failure(cl, start + pos);
+        contentLength = cl;
+        seen |= bit;
       }
       let colon = pos;
       while (colon < lineEnd && isTokenChar(head.charCodeAt(colon))) colon++;
@@ -244,8 +275,10 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
     pos = next + 1;
   }
   if (name !== "") {
-    const r = flush();
-    if (r !== undefined) return failure(r, start + head.length);
+    const cl = storeHeader(headers, lim.maxHeaders, name, value, contentLength);
+    if (typeof cl === "string") return failure(cl, start + head.length);
+    contentLength = cl;
+    seen |= bit;
   }
   if (seen !== ALL_MANDATORY) {
     const missing = MANDATORY.filter((_, i) => (seen & (1 << i)) === 0);
@@ -254,34 +287,60 @@ export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseR
 
   // §18.3: the body is Content-Length bytes; a datagram shorter than that is discarded, extra bytes dropped.
   // Without Content-Length (allowed over UDP only) the body runs to the end of the datagram.
-  let body: Buffer;
-  if (contentLength >= 0) {
-    if (end.bodyStart + contentLength > buf.length) return failure("body shorter than Content-Length", buf.length);
-    body = buf.subarray(end.bodyStart, end.bodyStart + contentLength);
-  } else {
-    body = buf.subarray(end.bodyStart);
-  }
+  const bodyStart = bodyStartAfter(buf, headEnd);
+  const bodyEnd = contentLength >= 0 ? bodyStart + contentLength : buf.length;
+  if (bodyEnd > buf.length) return failure("body shorter than Content-Length", buf.length);
+  const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : EMPTY_BODY;
 
   const message: SipMessage =
-    first.kind === "request"
-      ? { kind: "request", method: first.method, uri: first.uri, headers, body }
-      : { kind: "response", status: first.status, reason: first.reason, headers, body };
+    request !== undefined
+      ? { kind: "request", method: request.method, uri: request.uri, headers, body }
+      : { kind: "response", status, reason: startLineEnd > 12 ? head.slice(12, startLineEnd) : "", headers, body };
   return { ok: true, message };
 }
 
-type StartLine =
-  { kind: "request"; method: string; uri: string } | { kind: "response"; status: number; reason: string };
+interface RequestLine {
+  readonly method: string;
+  readonly uri: string;
+}
 
-/** `Method SP Request-URI SP SIP/2.0` or `SIP/2.0 SP 3DIGIT SP Reason-Phrase` (§7.1, §7.2). */
-function parseStartLine(line: string): StartLine | string {
-  if (line.length >= 8 && line.slice(0, 8).toUpperCase() === "SIP/2.0 ") {
-    // status-code = 3DIGIT, 100..699 (§7.2); the reason phrase may be empty
-    if (line.length < 11) return "bad status line";
-    const status = parseDigits(line.slice(8, 11));
-    if (status < 100 || status > 699) return "bad status code";
-    if (line.length > 11 && line.charCodeAt(11) !== SP) return "bad status line";
-    return { kind: "response", status, reason: line.slice(12) };
+const SIP_VERSION_SP = "SIP/2.0 ";
+
+/**
+ * True when `line` starts like a status line: `SIP/2.0 ` in any case (§7.1: the version compares
+ * case-insensitively). Non-ASCII there goes the way of String.prototype.toUpperCase, as before.
+ */
+function isStatusLine(head: string, end: number): boolean {
+  if (end < 8) return false;
+  for (let k = 0; k < 8; k++) {
+    let c = head.charCodeAt(k);
+    if (c >= 0x80) return head.slice(0, 8).toUpperCase() === SIP_VERSION_SP;
+    if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+    if (c !== SIP_VERSION_SP.charCodeAt(k)) return false;
   }
+  return true;
+}
+
+const BAD_STATUS_LINE = -1;
+const BAD_STATUS_CODE = -2;
+
+/** `SIP/2.0 SP 3DIGIT [SP Reason-Phrase]` (§7.2): the status code 100..699, or BAD_STATUS_LINE / BAD_STATUS_CODE. */
+function statusCode(head: string, end: number): number {
+  // status-code = 3DIGIT, 100..699; the reason phrase may be empty
+  if (end < 11) return BAD_STATUS_LINE;
+  let status = 0;
+  for (let k = 8; k < 11; k++) {
+    const c = head.charCodeAt(k);
+    if (c < 0x30 || c > 0x39) return BAD_STATUS_CODE;
+    status = status * 10 + (c - 0x30);
+  }
+  if (status < 100 || status > 699) return BAD_STATUS_CODE;
+  if (end > 11 && head.charCodeAt(11) !== SP) return BAD_STATUS_LINE;
+  return status;
+}
+
+/** `Method SP Request-URI SP SIP/2.0` (§7.1). */
+function parseRequestLine(line: string): RequestLine | string {
   const sp1 = line.indexOf(" ");
   if (sp1 <= 0) return "bad start line";
   const sp2 = line.indexOf(" ", sp1 + 1);
@@ -294,5 +353,5 @@ function parseStartLine(line: string): StartLine | string {
     const c = uri.charCodeAt(i);
     if (c <= SP || c === 0x7f) return "bad Request-URI";
   }
-  return { kind: "request", method, uri };
+  return { method, uri };
 }

@@ -70,9 +70,22 @@ describe("parseCSeq", () => {
   it("reads number and method", () => {
     assert.deepEqual(parseCSeq("2 REGISTER"), { ok: true, seq: 2, method: "REGISTER" });
     assert.deepEqual(parseCSeq(" 2147483647\tREGISTER "), { ok: true, seq: 2147483647, method: "REGISTER" });
+    // trimmed as String.prototype.trim trims; the method kept as written
+    assert.deepEqual(parseCSeq("\u00a03 register\u00a0"), { ok: true, seq: 3, method: "register" });
+    assert.deepEqual(parseCSeq("4 REGISTERS"), { ok: true, seq: 4, method: "REGISTERS" });
   });
   it("refuses malformed values", () => {
-    for (const v of ["", "REGISTER", "1", "1REGISTER", "-1 REGISTER", "2147483648 REGISTER", "1 REG ISTER", "x1 A"]) {
+    for (const v of [
+      "",
+      "REGISTER",
+      "1",
+      "1 ",
+      "1REGISTER",
+      "-1 REGISTER",
+      "2147483648 REGISTER",
+      "1 REG ISTER",
+      "x1 A",
+    ]) {
       assert.equal(parseCSeq(v).ok, false, v);
     }
   });

@@ -105,6 +105,39 @@ describe("parseMessage", () => {
     assert.equal(headerValue(m, "contact"), '"Zoë" <sip:z@h>');
   });
 
+  it("reads the status line where it lies: version in any case, reason as written", () => {
+    const m = ok("sip/2.0 200 Very OK\r\n" + MANDATORY + "\r\n");
+    assert.ok(m.kind === "response");
+    assert.equal(m.status, 200);
+    assert.equal(m.reason, "Very OK");
+    // the version compares as String.prototype.toUpperCase compares it, non-ASCII included (U+017F → "S")
+    assert.equal(ok("\u017fIP/2.0 200 OK\r\n" + MANDATORY + "\r\n").kind, "response");
+    assert.match(err("SIP/2.0 2x0 OK\r\n" + MANDATORY + "\r\n"), /bad status code/);
+    assert.match(err("SIP/2.0 200OK\r\n" + MANDATORY + "\r\n"), /bad status line/);
+    assert.match(err("SIP/2.0 20\r\n" + MANDATORY + "\r\n"), /bad status line/);
+  });
+
+  it("decodes a non-ASCII reason phrase and header values as UTF-8, and keeps body bytes as sent", () => {
+    const body = Buffer.from("é\u00ff", "utf8");
+    const m = ok(
+      Buffer.concat([
+        Buffer.from(`SIP/2.0 401 Non autorisé\r\n${MANDATORY}Server: Zoë ☎\r\nContent-Length: ${body.length}\r\n\r\n`),
+        body,
+      ]),
+    );
+    assert.equal(m.kind === "response" && m.reason, "Non autorisé");
+    assert.equal(headerValue(m, "server"), "Zoë ☎");
+    assert.deepEqual(m.body, body);
+  });
+
+  it("an empty body is an empty buffer, with or without Content-Length", () => {
+    for (const text of ["Content-Length: 0\r\n\r\n", "\r\n"]) {
+      const m = ok("SIP/2.0 200 OK\r\n" + MANDATORY + text);
+      assert.equal(m.body.length, 0);
+      assert.deepEqual(m.body, Buffer.alloc(0));
+    }
+  });
+
   it("returns typed errors for malformed input", () => {
     assert.match(err(""), /empty/);
     assert.match(err("SIP/2.0 200 OK\r\n" + MANDATORY), /not terminated/);
