@@ -2,8 +2,16 @@ import { hash as oneShotHash } from "node:crypto";
 import { DigestError } from "../errors.js";
 import { cryptoIds } from "./ids.js";
 import type { SipResponse } from "./message.js";
-import { headerValues } from "./message.js";
-import { equalsLowerAt, isTokenChar, isWs, lowerToken, quote, scanQuoted, unquoteRange } from "./params.js";
+import {
+  SpellingIndex,
+  equalsLowerAt,
+  escapeQuoted,
+  isTokenChar,
+  isWs,
+  lowerToken,
+  scanQuoted,
+  unquoteRange,
+} from "./params.js";
 
 /**
  * Digest client for 401/407 challenges: RFC 2617, RFC 7616 (SHA-256, SHA-512-256, -sess) as SIP uses it
@@ -53,55 +61,66 @@ export interface AuthChallenge {
 }
 
 /**
- * Splits one WWW-Authenticate / Proxy-Authenticate value into challenges (RFC 7235 §4.1: a value may hold
- * several, `Digest realm="a", nonce="b", Basic realm="c"`). Returns undefined when malformed. Never throws.
+ * Receives the parts of a WWW-Authenticate / Proxy-Authenticate value as `scanAuthChallenges` reads them, as
+ * offsets into the value: a reader slices only what it keeps.
  */
-export function parseAuthChallenges(value: string): AuthChallenge[] | undefined {
-  const out: AuthChallenge[] = [];
+interface ChallengeSink {
+  /** a new challenge; its auth-scheme is `value[start, end)` */
+  scheme(value: string, start: number, end: number): void;
+  /** an auth-param of the current challenge: name `value[ns, ne)`, value `value[vs, ve)` (a quoted string with its quotes) */
+  param(value: string, ns: number, ne: number, vs: number, ve: number): void;
+}
+
+/** An auth-param value: a quoted string unquoted, a token as written. */
+function paramText(value: string, vs: number, ve: number): string {
+  return value.charCodeAt(vs) === 0x22 ? unquoteRange(value, vs, ve) : value.slice(vs, ve);
+}
+
+/**
+ * Walks one WWW-Authenticate / Proxy-Authenticate value (RFC 7235 §4.1: a value may hold several challenges,
+ * `Digest realm="a", nonce="b", Basic realm="c"`), telling `sink` what it finds. False when malformed (the sink
+ * may have been told part of it). Never throws.
+ */
+function scanAuthChallenges(value: string, sink: ChallengeSink): boolean {
   const n = value.length;
   let i = 0;
-  let current: { scheme: string; params: Map<string, string> } | undefined;
+  let inChallenge = false;
   while (i < n) {
     while (i < n && (isWs(value.charCodeAt(i)) || value.charCodeAt(i) === 0x2c)) i++;
     if (i >= n) break;
     const ts = i;
     while (i < n && isTokenChar(value.charCodeAt(i))) i++;
-    if (i === ts) return undefined;
+    if (i === ts) return false;
     const te = i;
     let j = i;
     while (j < n && isWs(value.charCodeAt(j))) j++;
-    if (j < n && value.charCodeAt(j) === 0x3d && current !== undefined && value.charCodeAt(j + 1) !== 0x3d) {
+    if (j < n && value.charCodeAt(j) === 0x3d && inChallenge && value.charCodeAt(j + 1) !== 0x3d) {
       // auth-param = token BWS "=" BWS ( token / quoted-string )
       j++;
       while (j < n && isWs(value.charCodeAt(j))) j++;
-      let v: string;
+      const vs = j;
       if (value.charCodeAt(j) === 0x22) {
-        const end = scanQuoted(value, j);
-        if (end < 0) return undefined;
-        v = unquoteRange(value, j, end);
-        j = end;
+        j = scanQuoted(value, j);
+        if (j < 0) return false;
       } else {
         // a token by the grammar; leniency: servers also send unquoted base64 (`/`, `=`), so read to the next
         // comma or white space
-        const vs = j;
         while (j < n) {
           const c = value.charCodeAt(j);
           if (c === 0x2c || c === 0x22 || isWs(c)) break;
           j++;
         }
-        if (j === vs) return undefined;
-        v = value.slice(vs, j);
+        if (j === vs) return false;
       }
-      const name = lowerToken(value, ts, te);
-      if (!current.params.has(name)) current.params.set(name, v);
+      sink.param(value, ts, te, vs, j);
       i = j;
       while (i < n && isWs(value.charCodeAt(i))) i++;
-      if (i < n && value.charCodeAt(i) !== 0x2c) return undefined;
+      if (i < n && value.charCodeAt(i) !== 0x2c) return false;
       continue;
     }
     // a new challenge: auth-scheme [ 1*SP ( token68 / #auth-param ) ]
-    current = { scheme: value.slice(ts, te), params: new Map() };
-    out.push(current);
+    inChallenge = true;
+    sink.scheme(value, ts, te);
     i = j;
     // token68 (the blob of Basic/Negotiate-style schemes) carries nothing for Digest: skip to the next comma
     if (i < n && value.charCodeAt(i) !== 0x2c && !startsAuthParam(value, i)) {
@@ -109,7 +128,32 @@ export function parseAuthChallenges(value: string): AuthChallenge[] | undefined 
       i = comma < 0 ? n : comma;
     }
   }
-  return out;
+  return true;
+}
+
+/** Every challenge of a value with all its auth-params in a map. */
+class ChallengeList implements ChallengeSink {
+  readonly challenges: { scheme: string; params: Map<string, string> }[] = [];
+
+  scheme(value: string, start: number, end: number): void {
+    this.challenges.push({ scheme: value.slice(start, end), params: new Map() });
+  }
+
+  param(value: string, ns: number, ne: number, vs: number, ve: number): void {
+    // scanAuthChallenges reports params inside a challenge only
+    const { params } = this.challenges[this.challenges.length - 1]!;
+    const name = lowerToken(value, ns, ne);
+    if (!params.has(name)) params.set(name, paramText(value, vs, ve));
+  }
+}
+
+/**
+ * Splits one WWW-Authenticate / Proxy-Authenticate value into challenges (RFC 7235 §4.1: a value may hold
+ * several, `Digest realm="a", nonce="b", Basic realm="c"`). Returns undefined when malformed. Never throws.
+ */
+export function parseAuthChallenges(value: string): AuthChallenge[] | undefined {
+  const list = new ChallengeList();
+  return scanAuthChallenges(value, list) ? list.challenges : undefined;
 }
 
 /** `token BWS "=" BWS` followed by a value (not token68 padding such as `abc==`). */
@@ -134,18 +178,40 @@ function canonicalAlgorithm(name: string | undefined): DigestAlgorithm | undefin
   return ALGORITHM_BY_LOWER_NAME.get(name.toLowerCase());
 }
 
+/** The auth-params of a Digest challenge an answer reads (undefined: absent); the first occurrence of each. */
+interface DigestParams {
+  readonly realm: string | undefined;
+  readonly nonce: string | undefined;
+  readonly opaque: string | undefined;
+  readonly algorithm: string | undefined;
+  readonly qop: string | undefined;
+  readonly stale: string | undefined;
+}
+
 /** Turns a `Digest` challenge into something we can answer, or says why not. */
 export function toDigestChallenge(raw: AuthChallenge): DigestChallenge | string {
   if (raw.scheme.length !== 6 || !equalsLowerAt(raw.scheme, 0, "digest")) return `scheme ${raw.scheme} is not Digest`;
-  const realm = raw.params.get("realm");
-  const nonce = raw.params.get("nonce");
+  const p = raw.params;
+  return digestChallengeOf({
+    realm: p.get("realm"),
+    nonce: p.get("nonce"),
+    opaque: p.get("opaque"),
+    algorithm: p.get("algorithm"),
+    qop: p.get("qop"),
+    stale: p.get("stale"),
+  });
+}
+
+/** The answerable challenge a Digest challenge's auth-params describe, or why it is not one. */
+function digestChallengeOf(p: DigestParams): DigestChallenge | string {
+  const { realm, nonce } = p;
   // OpenSIPS refuses a challenge without realm or nonce, and an empty realm (reference §6.5, §5.2)
   if (realm === undefined || realm.length === 0) return "challenge without realm";
   if (nonce === undefined) return "challenge without nonce";
-  const algorithmText = raw.params.get("algorithm");
+  const algorithmText = p.algorithm;
   const algorithm = canonicalAlgorithm(algorithmText);
   if (algorithm === undefined) return `unsupported algorithm ${algorithmText ?? ""}`;
-  const qopList = raw.params.get("qop");
+  const qopList = p.qop;
   let qop: "auth" | "auth-int" | undefined;
   if (qopList === "auth") {
     qop = "auth"; // what nearly every registrar offers: no list to split
@@ -159,14 +225,7 @@ export function toDigestChallenge(raw: AuthChallenge): DigestChallenge | string 
   // here (reference §11); we refuse the challenge.
   if (algorithm.endsWith("-sess") && qop === undefined) return `${algorithm} without qop`;
   // every field set, absent ones undefined: one object shape, no spread per optional field
-  return {
-    realm,
-    nonce,
-    opaque: raw.params.get("opaque"),
-    algorithm,
-    qop,
-    stale: raw.params.get("stale")?.toLowerCase() === "true",
-  };
+  return { realm, nonce, opaque: p.opaque, algorithm, qop, stale: p.stale?.toLowerCase() === "true" };
 }
 
 /**
@@ -245,22 +304,54 @@ const ha2Cache = new Ha2Cache();
  */
 export function computeDigestResponse(d: DigestInputs): string {
   const hash = HASH_OF[d.algorithm];
+  const ha1 = ha1Of(hash, d.algorithm, d.username, d.realm, d.password, d.nonce, d.cnonce);
+  const ha2 = ha2Of(hash, d.qop, d.method, d.uri, d.body);
+  return responseOf(hash, ha1, d.nonce, ha2, d.qop, d.nc, d.cnonce);
+}
+
+/** H(A1), with the cnonce hashed in for -sess (RFC 7616 §3.4.2). */
+function ha1Of(
+  hash: Hash,
+  algorithm: DigestAlgorithm,
+  username: string,
+  realm: string,
+  password: string,
+  nonce: string,
+  cnonce: string | undefined,
+): string {
   const hexLen = HEX_LENGTH[hash];
-  let ha1 =
-    d.password.length === hexLen + 2 && d.password.startsWith("0x") && /^[0-9a-f]+$/.test(d.password.slice(2))
-      ? d.password.slice(2)
-      : h(hash, `${d.username}:${d.realm}:${d.password}`);
-  if (d.algorithm.endsWith("-sess")) {
-    if (d.cnonce === undefined) throw new DigestError(`${d.algorithm} needs a cnonce`);
-    ha1 = h(hash, `${ha1}:${d.nonce}:${d.cnonce}`);
-  }
-  const ha2 =
-    d.qop === "auth-int"
-      ? h(hash, `${d.method}:${d.uri}:${h(hash, d.body ?? Buffer.alloc(0))}`)
-      : ha2Cache.get(hash, d.method, d.uri);
-  if (d.qop === undefined) return h(hash, `${ha1}:${d.nonce}:${ha2}`);
-  if (d.cnonce === undefined || d.nc === undefined) throw new DigestError("qop needs nc and cnonce");
-  return h(hash, `${ha1}:${d.nonce}:${d.nc}:${d.cnonce}:${d.qop}:${ha2}`);
+  const ha1 =
+    password.length === hexLen + 2 && password.startsWith("0x") && /^[0-9a-f]+$/.test(password.slice(2))
+      ? password.slice(2)
+      : h(hash, [username, realm, password].join(":"));
+  if (!algorithm.endsWith("-sess")) return ha1;
+  if (cnonce === undefined) throw new DigestError(`${algorithm} needs a cnonce`);
+  return h(hash, [ha1, nonce, cnonce].join(":"));
+}
+
+/** H(A2) (RFC 7616 §3.4.3): H(method:uri), or with H(body) for auth-int. */
+function ha2Of(hash: Hash, qop: DigestInputs["qop"], method: string, uri: string, body: Buffer | undefined): string {
+  return qop === "auth-int"
+    ? h(hash, `${method}:${uri}:${h(hash, body ?? Buffer.alloc(0))}`)
+    : ha2Cache.get(hash, method, uri);
+}
+
+/**
+ * KD(H(A1), nonce:nc:cnonce:qop:H(A2)), or H(H(A1):nonce:H(A2)) without qop (RFC 2069). The input is joined
+ * from an array: one flat string, where a template made a ConsString per part and a flattening copy in the hash.
+ */
+function responseOf(
+  hash: Hash,
+  ha1: string,
+  nonce: string,
+  ha2: string,
+  qop: DigestInputs["qop"],
+  nc: string | undefined,
+  cnonce: string | undefined,
+): string {
+  if (qop === undefined) return h(hash, [ha1, nonce, ha2].join(":"));
+  if (cnonce === undefined || nc === undefined) throw new DigestError("qop needs nc and cnonce");
+  return h(hash, [ha1, nonce, nc, cnonce, qop, ha2].join(":"));
 }
 
 export type DigestAnswer =
@@ -280,27 +371,75 @@ export interface DigestOptions {
   readonly nonceCounts?: NonceCounter;
 }
 
+/** The Digest auth-params a challenge is answered from, by their lower-case names. */
+const DIGEST_PARAM_NAMES = new SpellingIndex(
+  (["realm", "nonce", "opaque", "algorithm", "qop", "stale"] as const).map((name) => [name, name] as const),
+);
+
+function stronger(a: DigestChallenge, b: DigestChallenge | undefined): boolean {
+  return b === undefined || STRENGTH[HASH_OF[a.algorithm]] > STRENGTH[HASH_OF[b.algorithm]];
+}
+
 /**
- * Every usable challenge of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate), in header order, with the
- * reasons the others were refused.
+ * Reads the challenge headers of a 401/407 and keeps the strongest usable challenge (the first one among equals)
+ * and the reasons the others were refused, without a map or an object per challenge read.
  */
-export function collectChallenges(response: SipResponse): { usable: DigestChallenge[]; refused: string[] } {
-  const name = response.status === 407 ? "proxy-authenticate" : "www-authenticate";
-  const usable: DigestChallenge[] = [];
-  const refused: string[] = [];
-  for (const value of headerValues(response, name)) {
-    const challenges = parseAuthChallenges(value);
-    if (challenges === undefined) {
-      refused.push(`malformed ${name}`);
-      continue;
-    }
-    for (const raw of challenges) {
-      const c = toDigestChallenge(raw);
-      if (typeof c === "string") refused.push(c);
-      else usable.push(c);
+class ChallengeChooser implements ChallengeSink, DigestParams {
+  best: DigestChallenge | undefined;
+  readonly refused: string[] = [];
+  /** the strongest of the value being read: kept only if the whole value parses */
+  #valueBest: DigestChallenge | undefined;
+  #open = false;
+  /** the current challenge's scheme when it is not Digest */
+  #otherScheme: string | undefined;
+  realm: string | undefined;
+  nonce: string | undefined;
+  opaque: string | undefined;
+  algorithm: string | undefined;
+  qop: string | undefined;
+  stale: string | undefined;
+
+  /** One header value; a malformed one counts as one refusal, whatever it held. */
+  read(value: string, headerName: string): void {
+    const mark = this.refused.length;
+    this.#valueBest = undefined;
+    const ok = scanAuthChallenges(value, this);
+    if (ok) this.#close();
+    this.#open = false;
+    if (!ok) {
+      this.refused.length = mark;
+      this.refused.push(`malformed ${headerName}`);
+    } else if (this.#valueBest !== undefined && stronger(this.#valueBest, this.best)) {
+      this.best = this.#valueBest;
     }
   }
-  return { usable, refused };
+
+  scheme(value: string, start: number, end: number): void {
+    this.#close();
+    this.#open = true;
+    this.#otherScheme =
+      end - start === 6 && equalsLowerAt(value, start, "digest") ? undefined : value.slice(start, end);
+    this.realm = this.nonce = this.opaque = this.algorithm = this.qop = this.stale = undefined;
+  }
+
+  param(value: string, ns: number, ne: number, vs: number, ve: number): void {
+    const name = DIGEST_PARAM_NAMES.at(value, ns, ne);
+    // the first occurrence of a name counts
+    if (name !== undefined && this[name] === undefined) this[name] = paramText(value, vs, ve);
+  }
+
+  /** The current challenge is complete: refused, or a candidate. */
+  #close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    if (this.#otherScheme !== undefined) {
+      this.refused.push(`scheme ${this.#otherScheme} is not Digest`);
+      return;
+    }
+    const c = digestChallengeOf(this);
+    if (typeof c === "string") this.refused.push(c);
+    else if (stronger(c, this.#valueBest)) this.#valueBest = c;
+  }
 }
 
 /**
@@ -319,48 +458,32 @@ export function answerChallenge(
   if (response.status !== 401 && response.status !== 407) {
     return { ok: false, error: new DigestError(`status ${response.status} carries no challenge`) };
   }
-  const { usable, refused } = collectChallenges(response);
-  let best: DigestChallenge | undefined;
-  for (const c of usable) {
-    if (best === undefined || STRENGTH[HASH_OF[c.algorithm]] > STRENGTH[HASH_OF[best.algorithm]]) best = c;
-  }
+  const name = response.status === 407 ? "proxy-authenticate" : "www-authenticate";
+  const chooser = new ChallengeChooser();
+  for (const header of response.headers) if (header.name === name) chooser.read(header.value, name);
+  const best = chooser.best;
   if (best === undefined) {
-    const why = refused.length > 0 ? refused.join("; ") : "no challenge";
+    const why = chooser.refused.length > 0 ? chooser.refused.join("; ") : "no challenge";
     return { ok: false, error: new DigestError(`no usable digest challenge: ${why}`) };
   }
   try {
+    const { algorithm, realm, nonce, qop } = best;
     let nc: string | undefined;
     let cnonce: string | undefined;
-    if (best.qop !== undefined) {
-      const count = (opts?.nonceCounts ?? defaultNonceCounts).next(best.nonce);
+    if (qop !== undefined) {
+      const count = (opts?.nonceCounts ?? defaultNonceCounts).next(nonce);
       // a nonce is nearly always used once: its nc needs no formatting
       nc = count === 1 ? "00000001" : count.toString(16).padStart(8, "0");
       cnonce = (opts?.cnonce ?? cryptoIds.cnonce)();
     }
-    const digest = computeDigestResponse({
-      algorithm: best.algorithm,
-      username: creds.username,
-      password: creds.password,
-      realm: best.realm,
-      nonce: best.nonce,
-      method: request.method,
-      uri: request.uri,
-      qop: best.qop,
-      nc,
-      cnonce,
-      body: request.body,
-    });
-    let value = `Digest username=${quote(creds.username)}, realm=${quote(best.realm)}, nonce=${quote(best.nonce)}`;
-    value += `, uri=${quote(request.uri)}`;
-    if (best.opaque !== undefined) value += `, opaque=${quote(best.opaque)}`;
-    if (best.qop !== undefined && nc !== undefined && cnonce !== undefined) {
-      value += `, qop=${best.qop}, nc=${nc}, cnonce=${quote(cnonce)}`;
-    }
-    value += `, response=${quote(digest)}, algorithm=${best.algorithm}`;
+    const hash = HASH_OF[algorithm];
+    const ha1 = ha1Of(hash, algorithm, creds.username, realm, creds.password, nonce, cnonce);
+    const ha2 = ha2Of(hash, qop, request.method, request.uri, request.body);
+    const digest = responseOf(hash, ha1, nonce, ha2, qop, nc, cnonce);
     return {
       ok: true,
       header: response.status === 407 ? "Proxy-Authorization" : "Authorization",
-      value,
+      value: authorizationValue(creds.username, best, request.uri, nc, cnonce, digest),
       stale: best.stale,
     };
   } catch (e) {
@@ -369,4 +492,36 @@ export function answerChallenge(
       error: e instanceof DigestError ? e : new DigestError("digest computation failed", { cause: e }),
     };
   }
+}
+
+/**
+ * The credentials as OpenSIPS lays them out (see answerChallenge), joined from an array: one flat string where
+ * templates made a ConsString per part (and `quote` one more string per quoted value).
+ */
+function authorizationValue(
+  username: string,
+  c: DigestChallenge,
+  uri: string,
+  nc: string | undefined,
+  cnonce: string | undefined,
+  digest: string,
+): string {
+  const parts = [
+    'Digest username="',
+    escapeQuoted(username),
+    '", realm="',
+    escapeQuoted(c.realm),
+    '", nonce="',
+    escapeQuoted(c.nonce),
+    '", uri="',
+    escapeQuoted(uri),
+    '"',
+  ];
+  if (c.opaque !== undefined) parts.push(', opaque="', escapeQuoted(c.opaque), '"');
+  if (c.qop !== undefined && nc !== undefined && cnonce !== undefined) {
+    parts.push(", qop=", c.qop, ", nc=", nc, ', cnonce="', escapeQuoted(cnonce), '"');
+  }
+  // the digest is hex: nothing to escape
+  parts.push(', response="', digest, '", algorithm=', c.algorithm);
+  return parts.join("");
 }

@@ -137,9 +137,14 @@ export function unquote(quoted: string): string {
 
 /** `text` as a quoted-string: `"` and `\` escaped. */
 export function quote(text: string): string {
+  return `"${escapeQuoted(text)}"`;
+}
+
+/** `text` with `"` and `\` escaped for a quoted-string: `text` itself when there is nothing to escape. */
+export function escapeQuoted(text: string): string {
   // most values (user names, nonces, URIs) have nothing to escape: skip the regular expression
-  if (!text.includes('"') && !text.includes("\\")) return `"${text}"`;
-  return `"${text.replace(/["\\]/g, "\\$&")}"`;
+  if (!text.includes('"') && !text.includes("\\")) return text;
+  return text.replace(/["\\]/g, "\\$&");
 }
 
 /**

@@ -303,6 +303,32 @@ describe("digest: choices and failures", () => {
     assert.equal(c.realm, 'a "b" c');
   });
 
+  it("a malformed header value loses all its challenges, the strongest too; the first of equals wins", () => {
+    const a = answer(
+      response(401, [
+        'Digest realm="r", nonce="md5"',
+        'Digest realm="r", nonce="s256", algorithm=SHA-256, qop=auth, x="open',
+        'Digest realm="r", nonce="md5b"',
+      ]),
+    );
+    assert.ok(a.ok);
+    assert.match(a.value, /nonce="md5".*algorithm=MD5$/);
+    const b = answer(
+      response(401, [
+        'Digest realm="r", nonce="first", algorithm=SHA-256',
+        'Digest realm="r", nonce="second", algorithm=SHA-256',
+      ]),
+    );
+    assert.ok(b.ok);
+    assert.match(b.value, /nonce="first"/);
+  });
+
+  it("the first occurrence of an auth-param counts, its name in any case", () => {
+    const a = answer(response(401, ['Digest REALM="a", realm="b", Nonce="n", nonce="m"']));
+    assert.ok(a.ok);
+    assert.match(a.value, /realm="a", nonce="n"/);
+  });
+
   it("answers Proxy-Authenticate on a 407", () => {
     const a = answer(response(407, ['Digest realm="r", nonce="n"'], "Proxy-Authenticate"));
     assert.ok(a.ok && a.header === "Proxy-Authorization");
