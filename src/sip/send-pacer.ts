@@ -283,6 +283,11 @@ export class SendPacer implements DeferringSipClient {
   private readonly startTransaction: StartTransaction = (req, done) => {
     this.inFlight++;
     const startedMs = this.clock.monoMs();
+    if (this.inner.start !== undefined) {
+      // the stack's callback: no promise, reaction and microtask per transaction
+      this.inner.start(req, (outcome) => this.finished(done, this.observed(req, outcome, startedMs)));
+      return;
+    }
     let sent: Promise<SendOutcome>;
     try {
       sent = this.inner.send(req);

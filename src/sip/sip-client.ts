@@ -49,6 +49,12 @@ export type SendOutcome =
 
 export interface SipClient {
   send(request: RegisterRequest): Promise<SendOutcome>;
+  /**
+   * `send` without the promise, where the client has it (the SIP stack): the outcome goes to `done`, never before
+   * `start` returns, and `start` never throws. The send pacer uses it: no promise, reaction and microtask per
+   * transaction.
+   */
+  start?(request: RegisterRequest, done: OutcomeCallback): void;
 }
 
 /** Takes the one outcome of a transaction. */

@@ -11,7 +11,7 @@ import type { SipMessage } from "./message.js";
 import { parseMessage } from "./parse.js";
 import { serializeRegister } from "./serialize.js";
 import type { ViaSpec } from "./serialize.js";
-import type { Destination, RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
+import type { Destination, OutcomeCallback, RegisterRequest, SendOutcome, SipClient } from "./sip-client.js";
 import { transportErrorOutcome } from "./sip-client.js";
 import { NonInviteClientTransaction } from "./transaction/non-invite-client.js";
 import type { NictHooks, NictOutcome, NictWire } from "./transaction/non-invite-client.js";
@@ -206,41 +206,49 @@ export class SipStack implements SipClient {
   }
 
   send(req: RegisterRequest): Promise<SendOutcome> {
-    // not an async function (one promise and a microtask less per transaction), yet just as unable to throw
+    return new Promise((resolve, reject) => {
+      try {
+        this.startNow(req, resolve);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  /** `send` with a callback (SipClient.start): a transaction to an IP-literal hop makes no promise. */
+  start(req: RegisterRequest, done: OutcomeCallback): void {
     try {
-      return this.sendNow(req);
+      this.startNow(req, done);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      later(done, transportErrorOutcome(err));
     }
   }
 
-  private sendNow(req: RegisterRequest): Promise<SendOutcome> {
-    if (this.closed) return resolved(transportErrorOutcome(new TransportError("SIP stack closed")));
+  private startNow(req: RegisterRequest, done: OutcomeCallback): void {
+    if (this.closed) return later(done, transportErrorOutcome(new TransportError("SIP stack closed")));
     let forced: Socket | undefined;
     if (req.forcedSocket !== undefined) {
       forced = this.forcedSocket(req.forcedSocket);
       if (forced === undefined) {
-        return resolved(
-          transportErrorOutcome(
-            new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`),
-          ),
-        );
+        const error = new SocketNotConfiguredError(`forced_socket ${req.forcedSocket} is not a configured socket`);
+        return later(done, transportErrorOutcome(error));
       }
     }
     // §6.3 of the reference: the proxy is the next hop; the Request-URI stays the registrar
     const hopText = req.proxy ?? req.requestUri;
     const hop = this.hop(hopText);
     if (hop instanceof SipUriError) {
-      return resolved(transportErrorOutcome(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop })));
+      return later(done, transportErrorOutcome(new SipUriError(`${hopText}: ${hop.message}`, { cause: hop })));
     }
     // an IP literal needs no DNS: located without a promise and a turn of the event loop
     const options = this.locateOptionsFor(forced);
     const literal = forced === undefined ? hop.literal : ServerLocator.locateLiteral(hop.uri, options);
-    if (literal === undefined) return this.locateAndSend(req, hop.uri, options, forced);
+    if (literal === undefined) return settle(this.locateAndSend(req, hop.uri, options, forced), done);
     const targets = this.targetsOf(literal);
-    // one target (an IP literal): the transaction's own promise, without an async function around it
+    // one target (an IP literal): the transaction calls `done` itself, without an async function around it
     const only = "kind" in targets || targets.length !== 1 ? undefined : targets[0];
-    return only !== undefined ? this.sendToTarget(req, only, forced) : this.sendToTargets(req, targets, forced);
+    if (only !== undefined) this.sendToTarget(req, only, forced, done);
+    else settle(this.sendToTargets(req, targets, forced), done);
   }
 
   private async locateAndSend(
@@ -278,7 +286,7 @@ export class SipStack implements SipClient {
       }
       if (attempted) this.counters.failovers++;
       attempted = true;
-      const outcome = await this.attempt(req, target, socket);
+      const outcome = await new Promise<SendOutcome>((resolve) => this.attempt(req, target, socket, resolve));
       if (outcome.kind === "response" && outcome.response.status !== 503) return outcome;
       last = outcome;
     }
@@ -286,9 +294,10 @@ export class SipStack implements SipClient {
   }
 
   /** `sendToTargets` with a single target. */
-  private sendToTarget(req: RegisterRequest, target: Target, forced: Socket | undefined): Promise<SendOutcome> {
+  private sendToTarget(req: RegisterRequest, target: Target, forced: Socket | undefined, done: OutcomeCallback): void {
     const socket = this.pickSocket(target, forced);
-    return socket === undefined ? resolved(noSocketFor(target)) : this.attempt(req, target, socket);
+    if (socket === undefined) later(done, noSocketFor(target));
+    else this.attempt(req, target, socket, done);
   }
 
   /** An attempt's outcome tells the target's health: only a final response other than 503 is a working target. */
@@ -389,7 +398,8 @@ export class SipStack implements SipClient {
   }
 
   private deliver(message: SipMessage | undefined, from: ResponseSource, socket: string): void {
-    const result = this.table.dispatch(message, from);
+    const match = this.table.match(message, from);
+    const result = typeof match === "string" ? match : "delivered";
     if (result === "delivered" && message?.kind === "response") {
       const cls = STATUS_CLASSES[Math.floor(message.status / 100)] ?? `${Math.floor(message.status / 100)}xx`;
       this.counters.responses[cls] = (this.counters.responses[cls] ?? 0) + 1;
@@ -397,6 +407,8 @@ export class SipStack implements SipClient {
       this.log.debug({ from: `${from.address}:${from.port}`, reason: result }, "incoming message dropped");
     }
     this.opts.onWire?.({ direction: "in", socket, peer: { address: from.address, port: from.port }, message, result });
+    // the transaction hears it after the trace: what its outcome sets off (the next request) is traced after it
+    if (typeof match !== "string" && message?.kind === "response") match.receiveResponse(message);
   }
 
   /** What the locator needs to know of our sockets; the forced socket's protocol is preferred. */
@@ -458,8 +470,8 @@ export class SipStack implements SipClient {
     return undefined;
   }
 
-  /** One client transaction to one target; resolves with its single outcome. */
-  private attempt(req: RegisterRequest, target: Target, chosen: Socket): Promise<SendOutcome> {
+  /** One client transaction to one target; `done` hears its single outcome, never before this returns. */
+  private attempt(req: RegisterRequest, target: Target, chosen: Socket, done: OutcomeCallback): void {
     let socket = chosen;
     let bytes: Buffer;
     const branch = this.newBranch();
@@ -475,39 +487,36 @@ export class SipStack implements SipClient {
       }
     } catch (err) {
       const error = new TransportError(`REGISTER could not be built: ${(err as Error).message}`, { cause: err });
-      return resolved(this.settled(target, transportErrorOutcome(error)));
+      return later(done, this.settled(target, transportErrorOutcome(error)));
     }
-    return new Promise<SendOutcome>((resolve) => {
-      const attempt = new Attempt(this.attemptContext, socket, target, branch, resolve);
-      const txn = new NonInviteClientTransaction(bytes, attempt, this.timers, this.wheel, attempt);
-      attempt.txn = txn;
-      const s = attempt.socket;
-      if (s.kind === "stream") {
-        try {
-          attempt.connectionId = s.stream.connect(attempt.peer, target.hostname);
-        } catch (err) {
-          // net/tls refuse some destinations synchronously (port 0 from a bad SRV record...)
-          this.counters.transportErrors++;
-          const error = new TransportError(
-            `${s.spec.proto} connect to ${target.address}:${target.port}: ${(err as Error).message}`,
-          );
-          resolve(this.settled(target, { kind: "transport-error", error, destination: attempt.destination }));
-          return;
-        }
+    const attempt = new Attempt(this.attemptContext, socket, target, branch, done);
+    const txn = new NonInviteClientTransaction(bytes, attempt, this.timers, this.wheel, attempt);
+    attempt.txn = txn;
+    const s = attempt.socket;
+    if (s.kind === "stream") {
+      try {
+        attempt.connectionId = s.stream.connect(attempt.peer, target.hostname);
+      } catch (err) {
+        // net/tls refuse some destinations synchronously (port 0 from a bad SRV record...)
+        this.counters.transportErrors++;
+        const error = new TransportError(
+          `${s.spec.proto} connect to ${target.address}:${target.port}: ${(err as Error).message}`,
+        );
+        return later(done, this.settled(target, { kind: "transport-error", error, destination: attempt.destination }));
       }
-      // a response must come from where the request went: the attempt's destination says it (plus, over a
-      // stream, the connection)
-      this.table.add(
-        branch,
-        "REGISTER",
-        txn,
-        attempt.connectionId !== undefined
-          ? { transport: s.spec.proto, address: target.address, port: target.port, connectionId: attempt.connectionId }
-          : attempt.destination,
-      );
-      this.inFlight++;
-      txn.start();
-    });
+    }
+    // a response must come from where the request went: the attempt's destination says it (plus, over a
+    // stream, the connection)
+    this.table.add(
+      branch,
+      "REGISTER",
+      txn,
+      attempt.connectionId !== undefined
+        ? { transport: s.spec.proto, address: target.address, port: target.port, connectionId: attempt.connectionId }
+        : attempt.destination,
+    );
+    this.inFlight++;
+    attempt.start();
   }
 
   private outcome(o: NictOutcome, destination: Destination): SendOutcome {
@@ -561,13 +570,15 @@ class Attempt implements NictWire, NictHooks {
   readonly ownerAbsorbsRetransmissions = true;
   private first = true;
   private answered = false;
+  /** inside `txn.start()`: a send failing at once must not call `done` before the stack's `start` returns */
+  private starting = false;
 
   constructor(
     private readonly ctx: AttemptContext,
     readonly socket: Socket,
     readonly target: Target,
     private readonly branch: string,
-    private resolve: ((outcome: SendOutcome) => void) | undefined,
+    private done: OutcomeCallback | undefined,
   ) {
     this.reliable = socket.kind === "stream";
     this.destination = {
@@ -594,18 +605,30 @@ class Attempt implements NictWire, NictHooks {
     }
   }
 
+  /** Starts the transaction (sends its request). */
+  start(): void {
+    this.starting = true;
+    try {
+      this.txn?.start();
+    } finally {
+      this.starting = false;
+    }
+  }
+
   /** The transport could not deliver: the transaction ends with a transport error. */
   failed(error: TransportError): void {
     this.txn?.transportError(error);
   }
 
   onOutcome(o: NictOutcome): void {
-    const resolve = this.resolve;
-    if (this.txn === undefined || resolve === undefined) return;
+    const done = this.done;
+    if (this.txn === undefined || done === undefined) return;
     // one outcome only: whatever the transaction hears after this (a late transport error) is not passed on
-    this.resolve = undefined;
+    this.done = undefined;
     this.answered = o.kind === "response";
-    resolve(this.ctx.finished(o, this));
+    const outcome = this.ctx.finished(o, this);
+    if (this.starting) later(done, outcome);
+    else done(outcome);
   }
 
   onTerminated(): void {
@@ -615,8 +638,14 @@ class Attempt implements NictWire, NictHooks {
   }
 }
 
-function resolved(outcome: SendOutcome): Promise<SendOutcome> {
-  return Promise.resolve(outcome);
+/** `done(outcome)` once the current call has returned (an outcome known at once is not told from within `start`). */
+function later(done: OutcomeCallback, outcome: SendOutcome): void {
+  queueMicrotask(() => done(outcome));
+}
+
+/** `done` hears what the promise settles with; a rejection is a transport error. */
+function settle(sent: Promise<SendOutcome>, done: OutcomeCallback): void {
+  sent.then(done, (err: unknown) => done(transportErrorOutcome(err)));
 }
 
 function noSocketFor(target: Target): SendOutcome {

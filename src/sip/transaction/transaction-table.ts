@@ -115,6 +115,18 @@ export class TransactionTable {
 
   /** Hands a parsed message to its transaction; a parse failure is passed as `undefined`. */
   dispatch(message: SipMessage | undefined, from: ResponseSource): DispatchResult {
+    const match = this.match(message, from);
+    if (typeof match === "string") return match;
+    if (message?.kind === "response") match.receiveResponse(message);
+    return "delivered";
+  }
+
+  /**
+   * `dispatch` without the delivery: the transaction the message answers, or what became of the message (an
+   * absorbed retransmission is "delivered"; drops are counted). The stack reports the message before the
+   * transaction hears it, so whatever its outcome sets off comes after that report.
+   */
+  match(message: SipMessage | undefined, from: ResponseSource): NonInviteClientTransaction | DispatchResult {
     if (message === undefined) return this.drop("unparsable");
     // a request (OPTIONS keep-alive, NOTIFY...) is no answer to anything we sent
     if (message.kind !== "response") return this.drop("unmatched");
@@ -127,9 +139,7 @@ export class TransactionTable {
     if (branch === undefined || !cseq.ok) return this.drop("unparsable");
     const entry = find(this.byBranch.get(branch), upperCaseMethod(cseq.method));
     if (entry === undefined) return this.absorb(branch, from);
-    if (!sameSource(entry.destination, from)) return this.drop("spoofed");
-    entry.txn.receiveResponse(message);
-    return "delivered";
+    return sameSource(entry.destination, from) ? entry.txn : this.drop("spoofed");
   }
 
   /** §18.4 / issue: a broken TCP/TLS connection fails its transactions at once, not at Timer F. */
