@@ -213,6 +213,36 @@ describe("SendPacer", () => {
     assert.equal(pacer.stats().inFlight, 0);
   });
 
+  it("an inner client with start(): the callback is used, not send(); observers, slot and sender as with a promise", async () => {
+    const clock = new ManualClock(1_700_000_000_000, 0);
+    const started: [RegisterRequest, (o: SendOutcome) => void][] = [];
+    const inner = {
+      send: (): Promise<SendOutcome> => Promise.reject(new Error("send() used")),
+      start: (r: RegisterRequest, done: (o: SendOutcome) => void) => void started.push([r, done]),
+      hasSocket: () => true,
+    };
+    const pacer = new SendPacer(inner, { maxInFlight: 1, rate: 0, ratePerRegistrar: 0 }, clock, new FakeTimers(clock));
+    const seen: string[] = [];
+    pacer.observe((r, o, ms) => seen.push(`${r.callId} ${o.kind} ${ms}`));
+    const first = pacer.send(req(1));
+    const second = pacer.send(req(2));
+    assert.deepEqual(
+      started.map(([r]) => r.callId),
+      ["c1"],
+    );
+    clock.advance(40);
+    started[0]![1](OK);
+    assert.deepEqual(seen, ["c1 response 40"]);
+    assert.deepEqual(
+      started.map(([r]) => r.callId),
+      ["c1", "c2"],
+      "the slot is free at once",
+    );
+    started[1]![1](OK);
+    assert.deepEqual(await Promise.all([first, second]), [OK, OK]);
+    assert.deepEqual(pacer.stats(), { inFlight: 0, queued: 0, paced: 1 });
+  });
+
   it("refuses negative or non-finite limits", () => {
     assert.throws(() => setup({ rate: -1 }), RangeError);
     assert.throws(() => setup({ maxInFlight: Number.NaN }), RangeError);
