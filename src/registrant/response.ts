@@ -1,6 +1,6 @@
 import { answerChallenge } from "../sip/digest.js";
 import type { DigestAnswer } from "../sip/digest.js";
-import { contactExpiresParam, parseContacts, parseDeltaSecondsHeader, parseRetryAfter } from "../sip/headers.js";
+import { contactExpiresParam, parseContactExpiries, parseDeltaSecondsHeader, parseRetryAfter } from "../sip/headers.js";
 import type { SipResponse } from "../sip/message.js";
 import { headerValue, headerValues } from "../sip/message.js";
 import { parseUri, urisEqual } from "../sip/uri.js";
@@ -29,12 +29,8 @@ export interface ReplyReaders {
 
 export const wireReaders: ReplyReaders = {
   contacts(response) {
-    const parsed = parseContacts(headerValues(response, "contact"));
-    if (!parsed.ok) return undefined;
-    return parsed.contacts.map((c) => ({
-      uri: c.uri,
-      expires: c.params.has("expires") ? c.params.get("expires") : undefined,
-    }));
+    const parsed = parseContactExpiries(headerValues(response, "contact"));
+    return parsed.ok ? parsed.contacts : undefined;
   },
   urisEqual: (a, b) => urisEqual(a, b),
   answerChallenge: (response, credentials, request) => answerChallenge(response, credentials, request),
@@ -51,7 +47,7 @@ export function grantedExpires(
   equal: (a: string, b: string) => boolean,
 ): number {
   // §11.10 fix: a registrar (or a rewrite) may add parameters; then take the contact with our user, host and port
-  const ours = contacts.find((c) => equal(c.uri, binding)) ?? contacts.find((c) => sameAddress(c.uri, binding));
+  const ours = contactFor(contacts, binding, equal) ?? contactFor(contacts, binding, sameAddress);
   if (ours?.expires !== undefined) {
     const fromContact = contactExpiresParam(ours.expires).seconds;
     if (fromContact > 0) return fromContact;
@@ -60,6 +56,16 @@ export function grantedExpires(
   if (header === undefined) return 0;
   const parsed = parseDeltaSecondsHeader(header);
   return parsed.ok ? parsed.seconds : 0;
+}
+
+/** The first contact whose URI `match`es the binding (a loop: `find` would make a closure per 200). */
+function contactFor(
+  contacts: readonly ReplyContact[],
+  binding: string,
+  match: (a: string, b: string) => boolean,
+): ReplyContact | undefined {
+  for (const c of contacts) if (match(c.uri, binding)) return c;
+  return undefined;
 }
 
 /** Same scheme, user, host and port: the loose match used when no contact equals the binding exactly. */

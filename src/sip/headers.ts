@@ -1,16 +1,16 @@
 import { isIP } from "node:net";
 import { SipParseError } from "../errors.js";
-import type { NameAddr } from "./name-addr.js";
-import { parseNameAddr } from "./name-addr.js";
+import { nameAddrAt, parseNameAddrAt } from "./name-addr.js";
 import {
-  equalsLowerAt,
+  commaItemEnd,
+  genericParam,
   isTokenChar,
   isWs,
-  paramValueEnd,
   parseGenericParams,
-  scanQuoted,
   skipWs,
   splitCommaList,
+  trimEnd,
+  trimStart,
 } from "./params.js";
 import { parseDigits } from "./parse.js";
 
@@ -130,69 +130,16 @@ export function topViaBranch(value: string): string | undefined {
   }
   // the items of splitCommaList, each checked where it lies
   let branch: string | undefined;
-  let first = true;
-  let start = 0;
-  let i = 0;
-  const n = value.length;
-  for (;;) {
-    const c = i < n ? value.charCodeAt(i) : COMMA;
-    if (c === QUOTE && i < n) {
-      i = scanQuoted(value, i, n);
-      if (i < 0) return undefined;
-      continue;
-    }
-    if (c === LT && i < n) {
-      const close = value.indexOf(">", i + 1);
-      if (close < 0) return undefined;
-      i = close + 1;
-      continue;
-    }
-    if (c === COMMA) {
-      const s = trimStart(value, start, i);
-      const b = checkOneVia(value, s, trimEnd(value, s, i));
-      if (b === false) return undefined;
-      if (first) branch = b;
-      first = false;
-      if (i >= n) return branch;
-      start = i + 1;
-    }
-    i++;
+  for (let start = 0; ;) {
+    const end = commaItemEnd(value, start);
+    if (end < 0) return undefined;
+    const s = trimStart(value, start, end);
+    const b = checkOneVia(value, s, trimEnd(value, s, end));
+    if (b === false) return undefined;
+    if (start === 0) branch = b;
+    if (end >= value.length) return branch;
+    start = end + 1;
   }
-}
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LT = 0x3c;
-const SEMI = 0x3b;
-const EQ = 0x3d;
-
-/** What `String.prototype.trim` removes: ECMAScript WhiteSpace and LineTerminator. */
-function isJsWhiteSpace(c: number): boolean {
-  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-  if (c < 0xa0) return false;
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
-
-/** Where `value.slice(start, end).trim()` starts. */
-function trimStart(value: string, start: number, end: number): number {
-  while (start < end && isJsWhiteSpace(value.charCodeAt(start))) start++;
-  return start;
-}
-
-/** Where `value.slice(start, end).trim()` ends. */
-function trimEnd(value: string, start: number, end: number): number {
-  while (end > start && isJsWhiteSpace(value.charCodeAt(end - 1))) end--;
-  return end;
 }
 
 /** End of a Via host name or IPv4 address (letters, digits, '-' and '.') starting at `i`. */
@@ -253,33 +200,9 @@ function checkOneVia(s: string, start: number, end: number): string | undefined 
     if (i === ps || i - ps > 15 || port < 1 || port > 65535) return false;
   }
   // *( SEMI generic-param ), as parseGenericParams reads it; the first `branch` wins
-  let branch: string | null | undefined;
-  i = skipWs(s, i, end);
-  while (i < end) {
-    if (s.charCodeAt(i) !== SEMI) return false;
-    i = skipWs(s, i + 1, end);
-    const nameStart = i;
-    i = tokenEnd(s, i, end);
-    if (i === nameStart) return false;
-    const isBranch = branch === undefined && i - nameStart === 6 && equalsLowerAt(s, nameStart, "branch");
-    i = skipWs(s, i, end);
-    let value: string | null = null;
-    if (i < end && s.charCodeAt(i) === EQ) {
-      i = skipWs(s, i + 1, end);
-      const valueStart = i;
-      if (i < end && s.charCodeAt(i) === QUOTE) {
-        i = scanQuoted(s, i, end);
-        if (i < 0) return false;
-      } else {
-        i = paramValueEnd(s, i, end);
-        if (i === valueStart) return false;
-      }
-      if (isBranch) value = s.slice(valueStart, i);
-      i = skipWs(s, i, end);
-    }
-    if (isBranch) branch = value;
-  }
-  return typeof branch === "string" ? branch : undefined;
+  const branch = genericParam(s, i, end, "branch");
+  if (branch === false) return false;
+  return branch ?? undefined;
 }
 
 /** CSeq (§20.16): `1*DIGIT LWS Method`; the number is below 2**31 (§8.1.1.5). */
@@ -322,23 +245,69 @@ export interface ContactEntry {
 export function parseContacts(
   values: readonly string[],
 ): { ok: true; star: boolean; contacts: ContactEntry[] } | Failure {
-  const contacts: ContactEntry[] = [];
+  return readContacts(values, parseNameAddrAt);
+}
+
+/** A contact's URI and its `expires` parameter (null: no value, undefined: none), as a 200 OK is read. */
+export interface ContactExpiry {
+  readonly uri: string;
+  readonly expires: string | null | undefined;
+}
+
+/** parseContacts reduced to what a 200 OK is read for, without a parameter map per contact. */
+export function parseContactExpiries(
+  values: readonly string[],
+): { ok: true; star: boolean; contacts: ContactExpiry[] } | Failure {
+  return readContacts(values, contactExpiryAt);
+}
+
+function contactExpiryAt(text: string, start: number, end: number): ContactExpiry | undefined {
+  const parts = nameAddrAt(text, start, end);
+  if (parts === undefined) return undefined;
+  const expires = genericParam(text, parts.paramsStart, end, "expires");
+  return expires === false ? undefined : { uri: parts.uri, expires };
+}
+
+/** The contacts of Contact header values, each item read in place by `read` (undefined: malformed). */
+function readContacts<T>(
+  values: readonly string[],
+  read: (text: string, start: number, end: number) => T | undefined,
+): { ok: true; star: boolean; contacts: T[] } | Failure {
+  const contacts: T[] = [];
   let star = false;
   for (const value of values) {
-    const items = splitCommaList(value);
-    if (items === undefined) return fail("unbalanced quotes or brackets in Contact");
-    for (const item of items) {
-      if (item === "*") {
+    for (let start = 0; ;) {
+      const itemEnd = commaItemEnd(value, start);
+      if (itemEnd < 0) return fail(UNBALANCED_CONTACT);
+      // the item as splitCommaList trims it
+      const s = trimStart(value, start, itemEnd);
+      const e = trimEnd(value, s, itemEnd);
+      if (e - s === 1 && value.charCodeAt(s) === STAR) {
         star = true;
-        continue;
+      } else {
+        const contact = read(value, s, e);
+        // an open quote or bracket further on is what splitting the whole value first would have reported
+        if (contact === undefined) return fail(balancedFrom(value, itemEnd) ? "bad Contact" : UNBALANCED_CONTACT);
+        contacts.push(contact);
       }
-      const na: NameAddr | undefined = parseNameAddr(item);
-      if (na === undefined) return fail("bad Contact");
-      contacts.push(na);
+      if (itemEnd >= value.length) break;
+      start = itemEnd + 1;
     }
   }
   if (star && contacts.length > 0) return fail("Contact: * mixed with other contacts");
   return { ok: true, star, contacts };
+}
+
+const STAR = 0x2a;
+const UNBALANCED_CONTACT = "unbalanced quotes or brackets in Contact";
+
+/** True when the comma list from `i` on leaves no quote or angle bracket open. */
+function balancedFrom(value: string, i: number): boolean {
+  while (i < value.length) {
+    i = commaItemEnd(value, i + 1);
+    if (i < 0) return false;
+  }
+  return true;
 }
 
 /** Largest delta-seconds value; bigger ones are taken as this (RFC 3261 §25.1 / §20.19 note). */

@@ -1,4 +1,4 @@
-import { isTokenChar, isWs, parseGenericParams, scanQuoted, skipWs, unquote } from "./params.js";
+import { isTokenChar, isWs, parseGenericParams, scanQuoted, skipWs, unquoteRange } from "./params.js";
 
 /**
  * One `name-addr` or `addr-spec` with header parameters, as in To, From and Contact (RFC 3261 §20.10,
@@ -18,22 +18,43 @@ export interface NameAddr {
  * parameters. Returns undefined when malformed. Never throws.
  */
 export function parseNameAddr(text: string): NameAddr | undefined {
-  const n = text.length;
-  let i = skipWs(text, 0);
-  if (i >= n) return undefined;
+  return parseNameAddrAt(text, 0, text.length);
+}
+
+/** `parseNameAddr(text.slice(start, end))`, read where it lies. */
+export function parseNameAddrAt(text: string, start: number, end: number): NameAddr | undefined {
+  const parts = nameAddrAt(text, start, end);
+  if (parts === undefined) return undefined;
+  const params = parseGenericParams(text, parts.paramsStart, end);
+  if (params === undefined) return undefined;
+  const { displayName, uri } = parts;
+  return displayName !== undefined ? { displayName, uri, params } : { uri, params };
+}
+
+/** A name-addr's display name and URI, and where its header parameters start. */
+export interface NameAddrParts {
+  readonly displayName: string | undefined;
+  readonly uri: string;
+  readonly paramsStart: number;
+}
+
+/** The parts of the name-addr or addr-spec `text[start, end)` (parameters not read), or undefined. */
+export function nameAddrAt(text: string, start: number, end: number): NameAddrParts | undefined {
+  let i = skipWs(text, start, end);
+  if (i >= end) return undefined;
   let displayName: string | undefined;
   let uri: string;
 
-  const lt = findAngle(text, i);
+  const lt = findAngle(text, i, end);
   if (lt === -2) return undefined;
   if (lt >= 0) {
     // name-addr: display-name = quoted-string / *(token LWS)
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      const end = scanQuoted(text, i);
-      if (end < 0) return undefined;
-      if (skipWs(text, end) !== lt) return undefined;
-      displayName = unquote(text.slice(i, end));
+      const quoteEnd = scanQuoted(text, i, end);
+      if (quoteEnd < 0) return undefined;
+      if (skipWs(text, quoteEnd, end) !== lt) return undefined;
+      displayName = unquoteRange(text, i, quoteEnd);
     } else if (i < lt) {
       for (let j = i; j < lt; j++) {
         const d = text.charCodeAt(j);
@@ -42,12 +63,12 @@ export function parseNameAddr(text: string): NameAddr | undefined {
       displayName = text.slice(i, lt).trim();
     }
     const gt = text.indexOf(">", lt + 1);
-    if (gt < 0) return undefined;
+    if (gt < 0 || gt >= end) return undefined;
     uri = text.slice(lt + 1, gt).trim();
     i = gt + 1;
   } else {
     let j = i;
-    while (j < n) {
+    while (j < end) {
       const c = text.charCodeAt(j);
       if (c === 0x3b || isWs(c)) break;
       j++;
@@ -56,24 +77,22 @@ export function parseNameAddr(text: string): NameAddr | undefined {
     i = j;
   }
   if (uri.length === 0) return undefined;
-  const params = parseGenericParams(text, i);
-  if (params === undefined) return undefined;
-  return displayName !== undefined ? { displayName, uri, params } : { uri, params };
+  return { displayName, uri, paramsStart: i };
 }
 
 /**
- * Index of the `<` opening a name-addr (skipping a leading quoted display name), -1 for the addr-spec
- * form, -2 when a quote is left open.
+ * Index of the `<` opening a name-addr in `text[start, end)` (skipping a leading quoted display name), -1 for
+ * the addr-spec form, -2 when a quote is left open.
  */
-function findAngle(text: string, start: number): number {
+function findAngle(text: string, start: number, end: number): number {
   let i = start;
   if (text.charCodeAt(i) === 0x22) {
-    i = scanQuoted(text, i);
+    i = scanQuoted(text, i, end);
     if (i < 0) return -2;
-    i = skipWs(text, i);
-    return text.charCodeAt(i) === 0x3c ? i : -2;
+    i = skipWs(text, i, end);
+    return i < end && text.charCodeAt(i) === 0x3c ? i : -2;
   }
-  for (; i < text.length; i++) {
+  for (; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x3c) return i;
     // a ';' or ':' before any '<' means we are inside an addr-spec (its scheme or its parameters)

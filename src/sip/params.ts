@@ -154,30 +154,67 @@ export function escapeQuoted(text: string): string {
  */
 export function splitCommaList(value: string): string[] | undefined {
   const out: string[] = [];
-  let start = 0;
-  let i = 0;
+  for (let start = 0; ;) {
+    const end = commaItemEnd(value, start);
+    if (end < 0) return undefined;
+    out.push(value.slice(start, end).trim());
+    if (end >= value.length) return out;
+    start = end + 1;
+  }
+}
+
+/**
+ * End of the comma-list item starting at `i` (splitCommaList's rule): the index of the next top-level comma, or
+ * the value's length; -1 when a quote or angle bracket is left open.
+ */
+export function commaItemEnd(value: string, i: number): number {
   const n = value.length;
   while (i < n) {
     const c = value.charCodeAt(i);
     if (c === QUOTE) {
       i = scanQuoted(value, i, n);
-      if (i < 0) return undefined;
+      if (i < 0) return -1;
       continue;
     }
     if (c === LT) {
       const close = value.indexOf(">", i + 1);
-      if (close < 0) return undefined;
+      if (close < 0) return -1;
       i = close + 1;
       continue;
     }
-    if (c === COMMA) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
+    if (c === COMMA) return i;
     i++;
   }
-  out.push(value.slice(start).trim());
-  return out;
+  return n;
+}
+
+/** What `String.prototype.trim` removes: ECMAScript WhiteSpace and LineTerminator. */
+function isJsWhiteSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** Where `value.slice(start, end).trim()` starts. */
+export function trimStart(value: string, start: number, end: number): number {
+  while (start < end && isJsWhiteSpace(value.charCodeAt(start))) start++;
+  return start;
+}
+
+/** Where `value.slice(start, end).trim()` ends. */
+export function trimEnd(value: string, start: number, end: number): number {
+  while (end > start && isJsWhiteSpace(value.charCodeAt(end - 1))) end--;
+  return end;
 }
 
 /**
@@ -214,4 +251,39 @@ export function parseGenericParams(s: string, start: number, end = s.length): Ma
     if (!params.has(name)) params.set(name, value);
   }
   return params;
+}
+
+/**
+ * The first value of the parameter named `lower` (lower-case letters, digits and "-"; matched in any case) in
+ * `*( SEMI generic-param )` at `s[start, end)`, the list read as parseGenericParams reads it, without its map:
+ * false when the list is malformed, undefined when the name is absent, null when it has no value.
+ */
+export function genericParam(s: string, start: number, end: number, lower: string): string | null | undefined | false {
+  let found: string | null | undefined;
+  let i = skipWs(s, start, end);
+  while (i < end) {
+    if (s.charCodeAt(i) !== SEMI) return false;
+    i = skipWs(s, i + 1, end);
+    const nameStart = i;
+    while (i < end && isTokenChar(s.charCodeAt(i))) i++;
+    if (i === nameStart) return false;
+    const wanted = found === undefined && i - nameStart === lower.length && equalsLowerAt(s, nameStart, lower);
+    i = skipWs(s, i, end);
+    let value: string | null = null;
+    if (i < end && s.charCodeAt(i) === EQ) {
+      i = skipWs(s, i + 1, end);
+      const valueStart = i;
+      if (i < end && s.charCodeAt(i) === QUOTE) {
+        i = scanQuoted(s, i, end);
+        if (i < 0) return false;
+      } else {
+        i = paramValueEnd(s, i, end);
+        if (i === valueStart) return false;
+      }
+      if (wanted) value = s.slice(valueStart, i);
+      i = skipWs(s, i, end);
+    }
+    if (wanted) found = value;
+  }
+  return found;
 }

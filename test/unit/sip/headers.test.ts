@@ -4,6 +4,7 @@ import {
   MAX_DELTA_SECONDS,
   contactExpiresParam,
   parseCSeq,
+  parseContactExpiries,
   parseContacts,
   parseDeltaSecondsHeader,
   parseRetryAfter,
@@ -186,6 +187,68 @@ describe("parseNameAddr / parseContacts", () => {
       assert.equal(r.ok, false, v);
       if (!r.ok) assert.equal(r.error.code, "SIP_PARSE");
     }
+  });
+});
+
+describe("parseContactExpiries", () => {
+  /** What it must answer: parseContacts' contacts reduced to their URI and `expires` parameter. */
+  function reference(values: string[]): unknown {
+    const r = parseContacts(values);
+    if (!r.ok) return { ok: false, message: r.error.message };
+    const contacts = r.contacts.map((c) => ({
+      uri: c.uri,
+      expires: c.params.has("expires") ? c.params.get("expires") : undefined,
+    }));
+    return { ok: true, star: r.star, contacts };
+  }
+  function actual(values: string[]): unknown {
+    const r = parseContactExpiries(values);
+    return r.ok ? r : { ok: false, message: r.error.message };
+  }
+
+  it("reads the URI and expires of each contact", () => {
+    assert.deepEqual(
+      parseContactExpiries(['"Doe, John" <sip:j@h;expires=1>;EXPIRES=5;expires=6, sip:k@h;expires', "<sip:l@h>"]),
+      {
+        ok: true,
+        star: false,
+        contacts: [
+          { uri: "sip:j@h;expires=1", expires: "5" },
+          { uri: "sip:k@h", expires: null },
+          { uri: "sip:l@h", expires: undefined },
+        ],
+      },
+    );
+    // the error parseContacts gives: an open quote further on outranks a bad contact before it
+    assert.deepEqual(actual(['x y z, "open']), { ok: false, message: "unbalanced quotes or brackets in Contact" });
+    assert.deepEqual(actual(["x y z, <sip:a@h>"]), { ok: false, message: "bad Contact" });
+  });
+
+  it("answers like parseContacts on every golden Contact and 30,000 mutations of them (seeded)", () => {
+    const values = allGoldenFrames().flatMap((f) => {
+      const r = parseMessage(f.bytes);
+      return r.ok ? headerValues(r.message, "contact") : [];
+    });
+    values.push('"Zo\u00eb \\"q\\"" <sip:z@h;a=1,b>;expires=3, *, sip:k@h;x=">";expires="7"');
+    assert.ok(values.length > 10);
+    for (const v of values) assert.deepEqual(actual([v]), reference([v]), v);
+    const random = prng(20261205);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const pieces = [...' \t,;:=/"<>[]\\*', "\u00a0", "\u2028", "\r", "expires", "EXPIRES=", "0", "sip:", "\u00e9"];
+    let parsed = 0;
+    for (let n = 0; n < 30_000; n++) {
+      let v = pick(values);
+      for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
+        const at = Math.floor(random() * (v.length + 1));
+        const cut = random() < 0.5 ? 0 : Math.floor(random() * 3);
+        v = v.slice(0, at) + (random() < 0.7 ? pick(pieces) : "") + v.slice(at + cut);
+      }
+      const values2 = random() < 0.2 ? [v, pick(values)] : [v];
+      const expected = reference(values2);
+      assert.deepEqual(actual(values2), expected, JSON.stringify(values2));
+      if ((expected as { ok: boolean }).ok) parsed++;
+    }
+    assert.ok(parsed > 5_000, `only ${parsed} parsed`);
   });
 });
 
