@@ -87,8 +87,9 @@ export class NonInviteClientTransaction implements WheelTask {
 
   /** Sends the request and starts the timers (§17.1.2.2: Timer F always, Timer E only when unreliable). */
   start(): void {
-    this.deadlineF = this.wheel.nowMs() + this.timers.timerF;
-    this.setTimer(this.wire.reliable ? Infinity : this.intervalE);
+    const now = this.wheel.nowMs();
+    this.deadlineF = now + this.timers.timerF;
+    this.setTimer(this.wire.reliable ? Infinity : this.intervalE, now);
     if (this.request !== undefined) this.wire.send(this.request);
   }
 
@@ -96,8 +97,9 @@ export class NonInviteClientTransaction implements WheelTask {
   onTimer(): void {
     this.timer = undefined;
     if (this.current !== NictState.Trying && this.current !== NictState.Proceeding) return;
-    if (this.timerIsF || this.wheel.nowMs() >= this.deadlineF) this.onTimerF();
-    else this.onTimerE();
+    const now = this.wheel.nowMs();
+    if (this.timerIsF || now >= this.deadlineF) this.onTimerF();
+    else this.onTimerE(now);
   }
 
   receiveResponse(response: SipResponse): void {
@@ -138,9 +140,9 @@ export class NonInviteClientTransaction implements WheelTask {
     this.terminate();
   }
 
-  private onTimerE(): void {
+  private onTimerE(now: number): void {
     this.intervalE = nextTimerE(this.intervalE, this.current === NictState.Proceeding, this.timers);
-    this.setTimer(this.intervalE);
+    this.setTimer(this.intervalE, now);
     this.hooks.onRetransmit?.();
     if (this.request !== undefined) this.wire.send(this.request);
   }
@@ -160,10 +162,10 @@ export class NonInviteClientTransaction implements WheelTask {
   }
 
   /** The wheel entry for Timer E in `untilE` ms or Timer F at its deadline, whichever comes first. */
-  private setTimer(untilE: number): void {
-    const untilF = this.deadlineF - this.wheel.nowMs();
+  private setTimer(untilE: number, now: number): void {
+    const untilF = this.deadlineF - now;
     this.timerIsF = untilF <= untilE;
-    this.timer = this.wheel.scheduleTask(this.timerIsF ? untilF : untilE, this);
+    this.timer = this.wheel.scheduleTask(this.timerIsF ? untilF : untilE, this, now);
   }
 
   private cancelRunningTimers(): void {
