@@ -218,5 +218,75 @@ describe("NonInviteClientTransaction (RFC 3261 §17.1.2)", () => {
       );
       assert.equal(s.wheel.held, 0);
     });
+
+    it("2,000 transactions with random answers on one wheel: every one ends once, on time, and the wheel empties", () => {
+      const clock = new ManualClock();
+      const wheel = new TimerWheel({ clock, tickMs: 10, slots: 64, autoDrive: false });
+      const timers = { ...RFC_TIMERS, timerF: 32_000 };
+      let seed = 8;
+      const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+      interface Run {
+        startedMs: number;
+        sends: number[];
+        outcomes: [string, number][];
+        finalAtMs: number | undefined;
+        provisionalAtMs: number | undefined;
+        reliable: boolean;
+        txn?: NonInviteClientTransaction;
+      }
+      const runs: Run[] = [];
+      const started = (r: Run): NonInviteClientTransaction =>
+        new NonInviteClientTransaction(
+          Buffer.from("REGISTER"),
+          { reliable: r.reliable, send: () => r.sends.push(clock.monoMs() - r.startedMs) },
+          timers,
+          wheel,
+          {
+            onOutcome: (o) => r.outcomes.push([o.kind, clock.monoMs() - r.startedMs]),
+            onTerminated: () => undefined,
+            ownerAbsorbsRetransmissions: true,
+          },
+        );
+      for (let ms = 0; ms < 60_000; ms += 10) {
+        // one new transaction every 10 ms for 20 s
+        if (ms < 20_000) {
+          const fate = random();
+          const r: Run = {
+            startedMs: ms,
+            sends: [],
+            outcomes: [],
+            reliable: random() < 0.2,
+            finalAtMs: fate < 0.3 ? undefined : ms + Math.floor(random() * 40_000),
+            provisionalAtMs: random() < 0.3 ? ms + Math.floor(random() * 10_000) : undefined,
+          };
+          r.txn = started(r);
+          r.txn.start();
+          runs.push(r);
+        }
+        clock.advance(10);
+        const now = clock.monoMs();
+        for (const r of runs) {
+          if (r.provisionalAtMs !== undefined && r.provisionalAtMs < now && r.provisionalAtMs >= now - 10) {
+            r.txn?.receiveResponse(response(100));
+          }
+          if (r.finalAtMs !== undefined && r.finalAtMs < now && r.finalAtMs >= now - 10) {
+            r.txn?.receiveResponse(response(200));
+          }
+        }
+        wheel.runDue();
+      }
+      for (const r of runs) {
+        assert.equal(r.outcomes.length, 1, JSON.stringify(r));
+        const [kind, atMs] = r.outcomes[0]!;
+        const answeredBeforeF = r.finalAtMs !== undefined && r.finalAtMs - r.startedMs < 32_000;
+        assert.equal(kind, answeredBeforeF ? "response" : "timeout", JSON.stringify(r));
+        if (kind === "timeout") assert.ok(atMs >= 32_000 && atMs <= 32_010, JSON.stringify(r));
+        // no send after the outcome; none but the first over TCP
+        assert.ok(r.sends.every((t) => t <= atMs));
+        if (r.reliable) assert.deepEqual(r.sends, [0]);
+      }
+      assert.equal(wheel.size, 0);
+      assert.equal(wheel.held, 0);
+    });
   });
 });
