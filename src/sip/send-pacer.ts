@@ -267,8 +267,10 @@ export class SendPacer implements DeferringSipClient {
 
   private canStart(lane: Lane | undefined): boolean {
     if (this.options.maxInFlight > 0 && this.inFlight >= this.options.maxInFlight) return false;
-    const now = this.clock.monoMs();
     const bucket = lane?.bucket;
+    // no rate limit (the default): no clock to read
+    if (bucket === undefined && this.overall === undefined) return true;
+    const now = this.clock.monoMs();
     if (bucket !== undefined && !bucket.has(now)) return false;
     if (this.overall !== undefined && !this.overall.has(now)) return false;
     const tookLane = bucket?.take(now) ?? true;
@@ -339,8 +341,7 @@ export class SendPacer implements DeferringSipClient {
     let waitMs = Infinity;
     while (this.turns.size > 0 && idle < this.turns.size) {
       if (this.options.maxInFlight > 0 && this.inFlight >= this.options.maxInFlight) return; // a completion drains
-      const now = this.clock.monoMs();
-      const overallWait = this.overall?.waitMs(now) ?? 0;
+      const overallWait = this.overall?.waitMs(this.clock.monoMs()) ?? 0;
       if (overallWait > 0) {
         waitMs = overallWait;
         break;
@@ -352,7 +353,7 @@ export class SendPacer implements DeferringSipClient {
         lane.queue.shift(this.grant);
       } else {
         idle++;
-        waitMs = Math.min(waitMs, lane.bucket?.waitMs(now) ?? 1);
+        waitMs = Math.min(waitMs, lane.bucket?.waitMs(this.clock.monoMs()) ?? 1);
       }
       if (lane.queue.size > 0) this.turns.push(lane);
       else this.idle(lane);
