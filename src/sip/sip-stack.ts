@@ -205,6 +205,14 @@ export class SipStack implements SipClient {
     };
   }
 
+  /**
+   * Entries in the timer wheel, cancelled ones included (a cancelled entry leaves when its slot comes round):
+   * what a storm leaves behind (sip-pacer-storm bench).
+   */
+  get timerEntriesHeld(): number {
+    return this.wheel.held;
+  }
+
   send(req: RegisterRequest): Promise<SendOutcome> {
     return new Promise((resolve, reject) => {
       try {
