@@ -529,3 +529,31 @@ describe("notifications", () => {
     assert.equal(h.changes.length, 2);
   });
 });
+
+describe("time", () => {
+  test("an outcome reads the clock once: its change's time, the send time and the deadline agree", async () => {
+    const h = await firstRegister();
+    const rec = h.record(alice);
+    const wall = h.clock.nowMs.bind(h.clock);
+    let reads = 0;
+    // from here on every read of the wall clock is a second later than the one before
+    h.clock.nowMs = () => wall() + 1000 * reads++;
+    h.sip.reply(401, CHALLENGE);
+    await h.advance(0);
+    const authenticating = h.changes.at(-1)!;
+    assert.equal(authenticating.to, S.AUTHENTICATING_STATE);
+    assert.equal(rec.lastRegisterSentSec, Math.floor(authenticating.atMs / 1000));
+    h.sip.reply(200, OK60);
+    await h.advance(0);
+    const registeredChange = h.changes.at(-1)!;
+    assert.equal(registeredChange.to, S.REGISTERED_STATE);
+    assert.deepEqual(registeredChange.cause, {
+      status: 200,
+      reason: "Reason",
+      destination: "192.0.2.7",
+      expiresSec: 60,
+    });
+    // refreshed one timer interval (10 s) before the granted 60 s run out, counted from the change's second
+    assert.equal(rec.registrationTimeoutSec, Math.floor(registeredChange.atMs / 1000) + 60 - 10);
+  });
+});
