@@ -47,12 +47,12 @@ export class TransactionTable {
   readonly dropped: Record<DropReason, number> = { unparsable: 0, unmatched: 0, spoofed: 0 };
   /**
    * Retired transactions (`retire`): branch → where the request went, in two generations that each last
-   * `absorbMs`, so a branch is remembered for one to two `absorbMs`. A map entry instead of a transaction, its
-   * attempt and its timers kept through Timer K: a storm of 20,000 transactions a second no longer promotes
+   * `absorbMs`, so a branch is remembered for one to two `absorbMs`. A generation entry instead of a transaction,
+   * its attempt and its timers kept through Timer K: a storm of 20,000 transactions a second no longer promotes
    * 100,000 of those to V8's old generation every 5 s (docs/performance.md, "Memory").
    */
-  private retired = new Map<string, ResponseSource>();
-  private retiredBefore = new Map<string, ResponseSource>();
+  private retired = new RetiredGeneration();
+  private retiredBefore = new RetiredGeneration();
   private retiredSince: number;
 
   constructor(
@@ -110,7 +110,7 @@ export class TransactionTable {
   retire(branch: string, method: string, sentTo: ResponseSource): void {
     this.remove(branch, method);
     this.age();
-    this.retired.set(branch, sentTo);
+    this.retired.add(branch, sentTo);
   }
 
   /** Hands a parsed message to its transaction; a parse failure is passed as `undefined`. */
@@ -174,7 +174,7 @@ export class TransactionTable {
   /** A response to no open transaction: a retransmission for a retired one, or unmatched. */
   private absorb(branch: string, from: ResponseSource): DispatchResult {
     this.age();
-    const sentTo = this.retired.get(branch) ?? this.retiredBefore.get(branch);
+    const sentTo = this.retired.find(branch) ?? this.retiredBefore.find(branch);
     if (sentTo === undefined) return this.drop("unmatched");
     return sameSource(sentTo, from) ? "delivered" : this.drop("spoofed");
   }
@@ -189,14 +189,53 @@ export class TransactionTable {
     const now = this.clock.monoMs();
     const elapsed = now - this.retiredSince;
     if (elapsed < this.absorbMs) return;
-    this.retiredBefore = elapsed < 2 * this.absorbMs ? this.retired : new Map<string, ResponseSource>();
-    this.retired = new Map();
+    this.retiredBefore = elapsed < 2 * this.absorbMs ? this.retired : new RetiredGeneration();
+    this.retired = new RetiredGeneration();
     this.retiredSince = now;
   }
 
   private drop(reason: DropReason): DropReason {
     this.dropped[reason]++;
     return reason;
+  }
+}
+
+/**
+ * One generation of retired branches. They are appended to two arrays, and put in a Map only when a response to
+ * no open transaction is looked up (a retransmitted final response, a stray or a spoof: rare), and from then on
+ * as they come. In a storm every transaction retires and almost none is looked up: a Map insert into a table of
+ * 100,000 entries, growing, was 2.3 % of the storm's CPU samples (perf); an array push is a store.
+ */
+class RetiredGeneration {
+  private readonly branches: string[] = [];
+  private readonly sources: ResponseSource[] = [];
+  private index: Map<string, ResponseSource> | undefined;
+
+  get size(): number {
+    return this.branches.length + (this.index?.size ?? 0);
+  }
+
+  add(branch: string, sentTo: ResponseSource): void {
+    if (this.index !== undefined) {
+      this.index.set(branch, sentTo);
+      return;
+    }
+    this.branches.push(branch);
+    this.sources.push(sentTo);
+  }
+
+  find(branch: string): ResponseSource | undefined {
+    if (this.index === undefined) this.index = this.indexed();
+    return this.index.get(branch);
+  }
+
+  /** The branches added so far in a Map (a branch retired twice: the later source, as Map.set would keep). */
+  private indexed(): Map<string, ResponseSource> {
+    const index = new Map<string, ResponseSource>();
+    for (let i = 0; i < this.branches.length; i++) index.set(this.branches[i]!, this.sources[i]!);
+    this.branches.length = 0;
+    this.sources.length = 0;
+    return index;
   }
 }
 

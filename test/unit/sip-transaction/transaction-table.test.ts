@@ -139,4 +139,28 @@ describe("TransactionTable (RFC 3261 §17.1.3 + source check)", () => {
     assert.deepEqual(seen, ["txn"], "the transaction itself heard only the first response");
     assert.deepEqual(table.dropped, { unparsable: 0, unmatched: 1, spoofed: 1 });
   });
+
+  it("retired branches are found before and after the first lookup of their generation, from the right source only", () => {
+    const clock = new ManualClock();
+    const table = new TransactionTable(clock, 5_000);
+    const other: ResponseSource = { transport: "udp", address: "192.0.2.11", port: 5060 };
+    for (let i = 0; i < 1_000; i++) table.retire(`z9hG4bK${i}`, "REGISTER", i % 2 === 0 ? REGISTRAR : other);
+    assert.equal(table.retiredSize, 1_000);
+    assert.equal(table.dispatch(response("z9hG4bK998"), REGISTRAR), "delivered");
+    assert.equal(table.dispatch(response("z9hG4bK999"), REGISTRAR), "spoofed");
+    assert.equal(table.dispatch(response("z9hG4bK999"), other), "delivered");
+    for (let i = 1_000; i < 1_010; i++) table.retire(`z9hG4bK${i}`, "REGISTER", REGISTRAR);
+    assert.equal(table.retiredSize, 1_010);
+    assert.equal(table.dispatch(response("z9hG4bK1009"), REGISTRAR), "delivered", "retired after the first lookup");
+    assert.equal(table.dispatch(response("z9hG4bK0"), REGISTRAR), "delivered");
+    clock.advance(5_000);
+    table.retire("z9hG4bKnew", "REGISTER", REGISTRAR);
+    assert.equal(table.dispatch(response("z9hG4bK1"), other), "delivered", "the generation before still answers");
+    assert.equal(table.dispatch(response("z9hG4bKnew"), REGISTRAR), "delivered");
+    clock.advance(10_000);
+    table.age();
+    assert.equal(table.retiredSize, 0);
+    assert.equal(table.dispatch(response("z9hG4bK1"), other), "unmatched");
+    assert.deepEqual(table.dropped, { unparsable: 0, unmatched: 1, spoofed: 1 });
+  });
 });
