@@ -125,19 +125,23 @@ export class BucketScheduler {
     const bucket = this.nextBucket;
     this.nextBucket = (bucket + 1) % bucketCount(options);
     const nowSec = Math.floor(clock.nowMs() / 1000);
-    const due = table.popDue(bucket, nowSec);
-    const ready: RegistrantRecord[] = [];
-    for (const rec of due) {
-      if (this.deps.gateOpen(rec)) ready.push(rec);
+    const ready = table.popDue(bucket, nowSec);
+    const dueCount = ready.length;
+    // the records the cluster gate holds back go back in the heap; the others stay, in order, in the same array
+    let kept = 0;
+    for (let i = 0; i < dueCount; i++) {
+      const rec = ready[i]!;
+      if (this.deps.gateOpen(rec)) ready[kept++] = rec;
       else table.schedule(rec, rec.dueSec);
     }
-    if (!options.spreadTick || ready.length < 2) {
+    ready.length = kept;
+    if (!options.spreadTick || kept < 2) {
       for (const rec of ready) this.visitSafely(rec);
-      return due.length;
+      return dueCount;
     }
-    this.spread = { records: ready, startMs: clock.monoMs(), stepMs: (this.periodMs * 0.9) / ready.length, next: 0 };
+    this.spread = { records: ready, startMs: clock.monoMs(), stepMs: (this.periodMs * 0.9) / kept, next: 0 };
     this.handOut(0);
-    return due.length;
+    return dueCount;
   }
 
   /** Visits the spread records whose time has come `elapsedMs` after the tick, then waits for the next one. */

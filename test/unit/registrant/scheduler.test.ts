@@ -57,3 +57,29 @@ describe("wall-clock jumps", () => {
     assert.equal(h.sip.sent.length, 2);
   });
 });
+
+describe("cluster gate at a tick", () => {
+  test("held records stay due for a later tick, the others are visited in bucket and load order", async () => {
+    const rows = Array.from({ length: 12 }, (_, i) =>
+      row({ aor: `sip:u${i}@example.test`, cluster_shtag: i % 3 === 1 ? "held/1" : "free/0" }),
+    );
+    let open = false;
+    const h = await EngineHarness.started({
+      opensips: true,
+      rows,
+      options: { enableClustering: true },
+      isActive: (tag) => open || tag.tag === "free",
+    });
+    const sent = () => h.sip.sent.map((s) => s.request.to);
+    const inTickOrder = (rs: typeof rows) =>
+      rs
+        .map((r, i) => ({ aor: r.aor!, bucket: h.record(r).bucket, i }))
+        .sort((a, b) => a.bucket - b.bucket || a.i - b.i)
+        .map((r) => r.aor);
+    await h.tickAll();
+    assert.deepEqual(sent(), inTickOrder(rows.filter((_, i) => i % 3 !== 1)));
+    open = true;
+    await h.tickAll();
+    assert.deepEqual(sent().slice(8), inTickOrder(rows.filter((_, i) => i % 3 === 1)));
+  });
+});
