@@ -228,29 +228,64 @@ function digestChallengeOf(p: DigestParams): DigestChallenge | string {
   return { realm, nonce, opaque: p.opaque, algorithm, qop, stale: p.stale?.toLowerCase() === "true" };
 }
 
+/** One nonce's count, linked in the order of use (oldest first). */
+interface NonceUse {
+  readonly nonce: string;
+  count: number;
+  older: NonceUse | undefined;
+  newer: NonceUse | undefined;
+}
+
 /**
  * Counts how often each nonce was used so a reused nonce gets nc=2, 3... (RFC 7616 §3.4). Bounded: the
- * oldest nonces are forgotten first, and a forgotten nonce simply starts again at 1.
+ * least recently used nonce is forgotten first, and a forgotten nonce simply starts again at 1. The order of use
+ * is a linked list: finding the oldest key of a Map through its iterator walked over every entry deleted before
+ * it (about 1 µs per answer with 1,024 nonces, as many as the rest of the answer).
  */
 export class NonceCounter {
-  readonly #counts = new Map<string, number>();
+  readonly #uses = new Map<string, NonceUse>();
+  #oldest: NonceUse | undefined;
+  #newest: NonceUse | undefined;
   constructor(readonly maxNonces = 1024) {}
 
   next(nonce: string): number {
-    const seen = this.#counts.get(nonce);
-    const n = seen === undefined ? 1 : seen + 1;
-    // a nonce seen before moves to the newest end (a new one is appended there anyway)
-    if (seen !== undefined) this.#counts.delete(nonce);
-    this.#counts.set(nonce, n > 0xffffffff ? 1 : n);
-    if (this.#counts.size > this.maxNonces) {
-      const oldest = this.#counts.keys().next();
-      if (oldest.done !== true) this.#counts.delete(oldest.value);
+    let use = this.#uses.get(nonce);
+    if (use === undefined) {
+      use = { nonce, count: 0, older: undefined, newer: undefined };
+      this.#uses.set(nonce, use);
+    } else {
+      // a nonce seen before moves to the newest end
+      this.#unlink(use);
     }
-    return n > 0xffffffff ? 1 : n;
+    use.count = use.count >= 0xffffffff ? 1 : use.count + 1;
+    this.#append(use);
+    if (this.#uses.size > this.maxNonces) {
+      const oldest = this.#oldest;
+      if (oldest !== undefined) {
+        this.#unlink(oldest);
+        this.#uses.delete(oldest.nonce);
+      }
+    }
+    return use.count;
   }
 
   get size(): number {
-    return this.#counts.size;
+    return this.#uses.size;
+  }
+
+  #append(use: NonceUse): void {
+    use.older = this.#newest;
+    use.newer = undefined;
+    if (this.#newest !== undefined) this.#newest.newer = use;
+    else this.#oldest = use;
+    this.#newest = use;
+  }
+
+  #unlink(use: NonceUse): void {
+    if (use.older !== undefined) use.older.newer = use.newer;
+    else this.#oldest = use.newer;
+    if (use.newer !== undefined) use.newer.older = use.older;
+    else this.#newest = use.older;
   }
 }
 
@@ -323,10 +358,10 @@ function ha1Of(
   const ha1 =
     password.length === hexLen + 2 && password.startsWith("0x") && /^[0-9a-f]+$/.test(password.slice(2))
       ? password.slice(2)
-      : h(hash, [username, realm, password].join(":"));
+      : h(hash, `${username}:${realm}:${password}`);
   if (!algorithm.endsWith("-sess")) return ha1;
   if (cnonce === undefined) throw new DigestError(`${algorithm} needs a cnonce`);
-  return h(hash, [ha1, nonce, cnonce].join(":"));
+  return h(hash, `${ha1}:${nonce}:${cnonce}`);
 }
 
 /** H(A2) (RFC 7616 §3.4.3): H(method:uri), or with H(body) for auth-int. */
@@ -336,10 +371,7 @@ function ha2Of(hash: Hash, qop: DigestInputs["qop"], method: string, uri: string
     : ha2Cache.get(hash, method, uri);
 }
 
-/**
- * KD(H(A1), nonce:nc:cnonce:qop:H(A2)), or H(H(A1):nonce:H(A2)) without qop (RFC 2069). The input is joined
- * from an array: one flat string, where a template made a ConsString per part and a flattening copy in the hash.
- */
+/** KD(H(A1), nonce:nc:cnonce:qop:H(A2)), or H(H(A1):nonce:H(A2)) without qop (RFC 2069). */
 function responseOf(
   hash: Hash,
   ha1: string,
@@ -349,9 +381,9 @@ function responseOf(
   nc: string | undefined,
   cnonce: string | undefined,
 ): string {
-  if (qop === undefined) return h(hash, [ha1, nonce, ha2].join(":"));
+  if (qop === undefined) return h(hash, `${ha1}:${nonce}:${ha2}`);
   if (cnonce === undefined || nc === undefined) throw new DigestError("qop needs nc and cnonce");
-  return h(hash, [ha1, nonce, nc, cnonce, qop, ha2].join(":"));
+  return h(hash, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);
 }
 
 export type DigestAnswer =
@@ -495,8 +527,8 @@ export function answerChallenge(
 }
 
 /**
- * The credentials as OpenSIPS lays them out (see answerChallenge), joined from an array: one flat string where
- * templates made a ConsString per part (and `quote` one more string per quoted value).
+ * The credentials as OpenSIPS lays them out (see answerChallenge). The quotes are written in the templates, not
+ * by `quote` (a string less per value); an array join, flat but slower to build, cost more CPU than it saved.
  */
 function authorizationValue(
   username: string,
@@ -506,22 +538,12 @@ function authorizationValue(
   cnonce: string | undefined,
   digest: string,
 ): string {
-  const parts = [
-    'Digest username="',
-    escapeQuoted(username),
-    '", realm="',
-    escapeQuoted(c.realm),
-    '", nonce="',
-    escapeQuoted(c.nonce),
-    '", uri="',
-    escapeQuoted(uri),
-    '"',
-  ];
-  if (c.opaque !== undefined) parts.push(', opaque="', escapeQuoted(c.opaque), '"');
+  let value = `Digest username="${escapeQuoted(username)}", realm="${escapeQuoted(c.realm)}"`;
+  value += `, nonce="${escapeQuoted(c.nonce)}", uri="${escapeQuoted(uri)}"`;
+  if (c.opaque !== undefined) value += `, opaque="${escapeQuoted(c.opaque)}"`;
   if (c.qop !== undefined && nc !== undefined && cnonce !== undefined) {
-    parts.push(", qop=", c.qop, ", nc=", nc, ', cnonce="', escapeQuoted(cnonce), '"');
+    value += `, qop=${c.qop}, nc=${nc}, cnonce="${escapeQuoted(cnonce)}"`;
   }
   // the digest is hex: nothing to escape
-  parts.push(', response="', digest, '", algorithm=', c.algorithm);
-  return parts.join("");
+  return `${value}, response="${digest}", algorithm=${c.algorithm}`;
 }

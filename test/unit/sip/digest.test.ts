@@ -244,6 +244,24 @@ describe("digest: choices and failures", () => {
     assert.equal(nc.next("n9"), 2);
   });
 
+  it("forgets the least recently used nonce first: a reused one moves to the newest end", () => {
+    const nc = new NonceCounter(3);
+    assert.deepEqual(
+      ["a", "b", "c", "a", "d"].map((n) => nc.next(n)),
+      [1, 1, 1, 2, 1],
+    );
+    // b was the oldest when d came: forgotten; a, c and d are kept
+    assert.equal(nc.size, 3);
+    assert.equal(nc.next("a"), 3); // b is still unknown; this evicts c
+    assert.equal(nc.next("d"), 2);
+    assert.equal(nc.next("b"), 1);
+    assert.equal(nc.next("c"), 1);
+    const none = new NonceCounter(0);
+    assert.equal(none.next("x"), 1);
+    assert.equal(none.next("x"), 1);
+    assert.equal(none.size, 0);
+  });
+
   it("reports stale=true", () => {
     const a = answer(response(401, ['Digest realm="r", nonce="n", qop="auth", stale=TRUE']));
     assert.ok(a.ok && a.stale);
