@@ -249,4 +249,77 @@ describe("serializeRegister: byte-identical to OpenSIPS's golden REGISTERs", () 
       RangeError,
     );
   });
+
+  it("sends a field with non-ASCII characters UTF-8 encoded", () => {
+    const bytes = serializeRegister(
+      {
+        requestUri: "sip:registrar.example.test",
+        to: "sip:j%C3%BCrgen@example.test",
+        from: "sip:j%C3%BCrgen@example.test",
+        fromTag: "t",
+        callId: "c",
+        cseq: 1,
+        contact: { uri: "sip:j@192.0.2.1", params: ';+sip.instance="<urn:uuid:ü>"', expiresSec: 60 },
+        userAgent: "registrantd ☎ Jürgen \ud83d\ude00 \ud800",
+      },
+      { transport: "UDP", host: "192.0.2.1", port: 5060, branch: "z9hG4bKx", rport: false },
+    );
+    const text =
+      "REGISTER sip:registrar.example.test SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKx\r\n" +
+      "To: <sip:j%C3%BCrgen@example.test>\r\nFrom: <sip:j%C3%BCrgen@example.test>;tag=t\r\nCSeq: 1 REGISTER\r\n" +
+      "Call-ID: c\r\nMax-Forwards: 70\r\nContent-Length: 0\r\nUser-Agent: registrantd ☎ Jürgen \ud83d\ude00 \ud800\r\n" +
+      'Contact: <sip:j@192.0.2.1>;+sip.instance="<urn:uuid:ü>";expires=60\r\n\r\n';
+    assert.deepEqual(bytes, Buffer.from(text, "utf8"));
+    // the lone surrogate is sent as U+FFFD, the pair as one 4-byte sequence
+    assert.ok(bytes.includes(Buffer.from([0xf0, 0x9f, 0x98, 0x80, 0x20, 0xef, 0xbf, 0xbd, 0x0d, 0x0a])));
+  });
+
+  it("refuses a CR or an LF in any field, naming it", () => {
+    const req = {
+      requestUri: "sip:r",
+      to: "sip:a@b",
+      from: "sip:a@b",
+      fromTag: "t",
+      callId: "c",
+      cseq: 1,
+      contact: { uri: "sip:a@h", params: ";p", expiresSec: 60 },
+      userAgent: "ua",
+      authorization: { header: "Authorization" as const, value: "Digest x" },
+    };
+    const via = { transport: "UDP", host: "h", port: 5060, branch: "z9hG4bKx", rport: false } as const;
+    assert.ok(serializeRegister(req, via).length > 0);
+    const bad: [string, () => Buffer][] = [
+      ["Request-URI", () => serializeRegister({ ...req, requestUri: "sip:r\r" }, via)],
+      ["Via host", () => serializeRegister(req, { ...via, host: "h\n" })],
+      ["branch", () => serializeRegister(req, { ...via, branch: "z9hG4bK\r\nX: y" })],
+      ["To", () => serializeRegister({ ...req, to: "sip:a@b\n" }, via)],
+      ["From", () => serializeRegister({ ...req, from: "\rsip:a@b" }, via)],
+      ["From tag", () => serializeRegister({ ...req, fromTag: "t\r\n" }, via)],
+      ["Call-ID", () => serializeRegister({ ...req, callId: "c\n" }, via)],
+      ["User-Agent", () => serializeRegister({ ...req, userAgent: "ua\r" }, via)],
+      ["Contact", () => serializeRegister({ ...req, contact: { ...req.contact, uri: "sip:a@h\n" } }, via)],
+      ["binding params", () => serializeRegister({ ...req, contact: { ...req.contact, params: ";p\r\n" } }, via)],
+      [
+        "credentials",
+        () => serializeRegister({ ...req, authorization: { header: "Authorization", value: "Digest\r\nX: y" } }, via),
+      ],
+    ];
+    for (const [label, build] of bad) {
+      assert.throws(
+        build,
+        (err: unknown) => err instanceof RangeError && err.message === `REGISTER ${label} contains CR or LF`,
+      );
+    }
+  });
+
+  it("checks the fields in the order they appear: the first bad one is named", () => {
+    assert.throws(
+      () =>
+        serializeRegister(
+          { requestUri: "sip:r", to: "sip:a\n", from: "sip:a@b", fromTag: "t\r", callId: "c", cseq: 1, contact: "*" },
+          { transport: "UDP", host: "h", port: 5060, branch: "z9hG4bKx\n", rport: false },
+        ),
+      /REGISTER branch contains CR or LF/,
+    );
+  });
 });
