@@ -322,4 +322,25 @@ describe("serializeRegister: byte-identical to OpenSIPS's golden REGISTERs", () 
       /REGISTER branch contains CR or LF/,
     );
   });
+
+  it("a registrar, Via host or User-Agent seen clean before is still refused once it carries a CR or LF", () => {
+    const req = {
+      requestUri: "sip:r",
+      to: "sip:a@b",
+      from: "sip:a@b",
+      fromTag: "t",
+      callId: "c",
+      cseq: 1,
+      contact: "*" as const,
+      userAgent: "ua",
+    };
+    const via = { transport: "UDP", host: "h", port: 5060, branch: "z9hG4bKx", rport: false } as const;
+    for (let round = 0; round < 2; round++) {
+      assert.ok(serializeRegister(req, via).length > 0);
+      assert.throws(() => serializeRegister({ ...req, requestUri: "sip:r\n" }, via), /Request-URI/);
+      assert.throws(() => serializeRegister({ ...req, requestUri: "sip:r\n" }, via), /Request-URI/);
+      assert.throws(() => serializeRegister(req, { ...via, host: "h\r" }), /Via host/);
+      assert.throws(() => serializeRegister({ ...req, userAgent: "ua\r\nX: y" }, via), /User-Agent/);
+    }
+  });
 });
