@@ -27,8 +27,6 @@ export interface ShtagRef {
 
 /** A record definition that passed the load checks (reference §3.1): what the engine builds a record from. */
 export interface RecordSpec extends Coords {
-  /** DB primary key when loaded from a table; absent for MI upserts */
-  readonly dbId?: string;
   readonly proxy?: string;
   readonly thirdPartyRegistrant?: string;
   readonly username?: string;

@@ -15,8 +15,6 @@ export interface RowCheckContext {
   hasSocket(spec: string): boolean;
   /** the name to show for a column (the configured `*_column`, or an MI parameter name); default: its own name */
   columnName?(column: RowColumn): string;
-  /** "mi" for upserts: the spec then carries no dbId. Default "db". */
-  readonly source?: "db" | "mi";
 }
 
 export type RowCheckResult = { ok: true; spec: RecordSpec } | { ok: false; error: RowError };
@@ -236,7 +234,6 @@ function checkWith(row: RegistrantRow, ctx: RowCheckContext, repeating: Repeatin
     enabled: state === 0,
     uniqueBinding: bindingParams?.value ?? false,
   };
-  if ((ctx.source ?? "db") === "db") spec.dbId = row.id;
   if (proxy !== undefined) spec.proxy = proxy.text;
   if (thirdParty !== undefined) spec.thirdPartyRegistrant = thirdParty.text;
   if (username !== undefined) spec.username = username;

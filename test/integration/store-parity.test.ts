@@ -140,14 +140,13 @@ for (const [label, config] of [
     const b = checkRows(fromText, ctx(config));
     assert.deepEqual(b.specs, db.specs);
     assert.deepEqual(
-      db.specs.map((s) => s.dbId),
-      ["1", "2", "3", "21"],
+      db.specs.map((s) => s.aor),
+      ["sip:alice@example.com", "sip:bob@example.com", "sip:carol@example.com", "sip:dave@example.com"],
     );
     assert.deepEqual(db.specs[0], {
       aor: "sip:alice@example.com",
       contact: "sip:alice@192.0.2.10:5060",
       registrar: R,
-      dbId: "1",
       expirySec: 3600,
       enabled: true,
       uniqueBinding: false,

@@ -112,7 +112,6 @@ export function testSpecFromRow(r: RegistrantRow): RecordSpec | RowError {
   const opt = <K extends string>(k: K, v: string | undefined): Partial<Record<K, string>> =>
     v === undefined ? {} : ({ [k]: v } as Record<K, string>);
   return {
-    dbId: r.id,
     aor: r.aor,
     contact: r.binding_URI,
     registrar: r.registrar,

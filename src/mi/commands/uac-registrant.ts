@@ -152,7 +152,7 @@ export function uacRegistrantCommands(ops: RegistrantOperations, ctx: UacRegistr
       aliases: ["reg_upsert"],
       recipes: [UPSERT],
       handler: (p) => {
-        const checked = checkRow(upsertRow(p), { ...ctx.rowCheck, source: "mi", columnName: paramOfColumn });
+        const checked = checkRow(upsertRow(p), { ...ctx.rowCheck, columnName: paramOfColumn });
         if (!checked.ok) {
           // compatibility §21: OpenSIPS's answer varies here; ours always names the parameter
           const e = invalidParams(`Bad value for parameter '${checked.error.column}': ${checked.error.reason}`);

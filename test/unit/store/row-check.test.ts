@@ -43,7 +43,6 @@ test("a minimal row gives the RecordSpec the engine builds from", () => {
       aor: "sip:alice@example.com",
       contact: "sip:alice@192.0.2.10:5060",
       registrar: "sip:registrar.example.com",
-      dbId: "7",
       expirySec: 3600,
       enabled: true,
       uniqueBinding: false,
@@ -73,7 +72,6 @@ test("a full row keeps every optional value; empty strings mean unset", () => {
     aor: "sip:alice@example.com",
     contact: "sip:alice@192.0.2.10:5060",
     registrar: "sip:registrar.example.com",
-    dbId: "7",
     proxy: "sip:proxy.example.com;lr",
     thirdPartyRegistrant: "sip:admin@example.com",
     username: "alice",
@@ -202,14 +200,12 @@ test("sharing tags: name/digits, trimmed, cluster id 0 allowed", () => {
   assert.equal(shtag("vip/99999999999"), "Invalid cluster id <99999999999> for sharing tag <vip>");
 });
 
-test("messages use the configured column names; MI upserts carry no dbId", () => {
+test("messages use the configured column names", () => {
   const named: RowCheckContext = { ...ctx, columnName: (c) => (c === "binding_URI" ? "contact" : `${c}_col`) };
   assert.deepEqual(rejected({ binding_URI: null }, named), {
     column: "contact",
     reason: "columns [registrar_col] or/and [aor_col] or/and [contact] cannot be null -> skipping",
   });
-  const mi = checkRow(GOOD, { ...ctx, source: "mi" });
-  assert.ok(mi.ok && !("dbId" in mi.spec));
 });
 
 test("a load's checker gives checkRow's verdicts, whether a column's texts repeat or keep being new", () => {
