@@ -225,19 +225,19 @@ function checkWith(row: RegistrantRow, ctx: RowCheckContext, repeating: Repeatin
   const state = row.state === null ? 0 : toInteger(row.state);
   if (state === undefined) return reject("state", `invalid state [${String(row.state)}]`);
 
-  // the optional fields are added only when set (no `undefined` keys), one by one: no spread of temporaries
-  const spec: Mutable<RecordSpec> = {
-    aor,
-    contact,
-    registrar: registrar.text,
-    expirySec,
-    enabled: state === 0,
-    uniqueBinding: bindingParams?.value ?? false,
-  };
+  // the optional fields are added only when set (no `undefined` keys), one by one: no spread of temporaries.
+  // Credentials, which nearly every row has, are in the literal: V8 keeps a literal's fields in the object
+  // itself, the ones added later in a separate array (24 B more per record).
+  const enabled = state === 0;
+  const uniqueBinding = bindingParams?.value ?? false;
+  const spec: Mutable<RecordSpec> =
+    username !== undefined && password !== undefined
+      ? { aor, contact, registrar: registrar.text, username, password, expirySec, enabled, uniqueBinding }
+      : { aor, contact, registrar: registrar.text, expirySec, enabled, uniqueBinding };
   if (proxy !== undefined) spec.proxy = proxy.text;
   if (thirdParty !== undefined) spec.thirdPartyRegistrant = thirdParty.text;
-  if (username !== undefined) spec.username = username;
-  if (password !== undefined) spec.password = password;
+  if (username !== undefined && password === undefined) spec.username = username;
+  if (password !== undefined && username === undefined) spec.password = password;
   if (bindingParams !== undefined) spec.bindingParams = bindingParams.text;
   if (forcedSocket !== undefined) spec.forcedSocket = forcedSocket.text;
   if (shtag?.value !== undefined) spec.shtag = shtag.value;
