@@ -2,7 +2,8 @@
  * `npm run bench`: every scenario of docs/performance.md in one run, a table on stdout and every figure in
  * bench-results/<timestamp>.json. Measurements only, never pass/fail.
  *
- *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--no-components] [--no-floor]
+ *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--alloc-profile DIR]
+ *                    [--no-components] [--no-floor]
  *                    [--cold-only] [--quick] [--tsx] [--dist .bench-dist-NAME] [--out FILE]
  *
  * Per N: rig A = MariaDB store, no events: cold start, storm (CPU, lag, time-to-registered), MI list of the whole
@@ -25,6 +26,8 @@ import { parseArgs, promisify } from "node:util";
 import { buildFloor, runFloor } from "./floor.js";
 import type { FloorFigures } from "./floor.js";
 import { startLoadRegistrar } from "./load-registrar.js";
+import { summarizeAllocations } from "./alloc-summary.js";
+import type { AllocLine } from "./alloc-summary.js";
 import { summarize } from "./profile-summary.js";
 import type { ProfileLine } from "./profile-summary.js";
 import { coldStart } from "./scenarios/cold-start.js";
@@ -45,6 +48,7 @@ const { values } = parseArgs({
     expiry: { type: "string", default: "60" },
     burst: { type: "boolean", default: false },
     profile: { type: "string" },
+    "alloc-profile": { type: "string" },
     "no-components": { type: "boolean", default: false },
     "no-floor": { type: "boolean", default: false },
     "cold-only": { type: "boolean", default: false },
@@ -90,6 +94,8 @@ async function runSize(n: number): Promise<SizeResult> {
   const res: SizeResult = { n, coldStart: [], errors: [] };
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
+  const allocDir = values["alloc-profile"] === undefined ? undefined : resolve(values["alloc-profile"]);
+  if (allocDir !== undefined) await mkdir(allocDir, { recursive: true });
   log(`N=${n}: rig A (MariaDB, storm, list, steady state)`);
   await attempt("rig A", res.errors, async () => {
     const rig = await startRig({
@@ -99,6 +105,7 @@ async function runSize(n: number): Promise<SizeResult> {
       burst: values.burst,
       ...(daemonModule !== undefined && { daemonModule }),
       ...(profileDir !== undefined && n === Math.max(...SIZES) && { cpuProfDir: profileDir }),
+      ...(allocDir !== undefined && n === Math.max(...SIZES) && { allocProfDir: allocDir }),
     });
     try {
       res.coldStart.push(coldStart(rig));
@@ -301,6 +308,20 @@ async function profiles(): Promise<Record<string, { self: ProfileLine[]; inclusi
   return out;
 }
 const profile = await profiles();
+
+/** The storm allocation profile(s) written by the probe: bytes per registration, self and inclusive. */
+async function allocations(): Promise<Record<string, { self: AllocLine[]; inclusive: AllocLine[] }>> {
+  const out: Record<string, { self: AllocLine[]; inclusive: AllocLine[] }> = {};
+  if (values["alloc-profile"] === undefined) return out;
+  const dir = resolve(values["alloc-profile"]);
+  for (const f of (await readdir(dir)).filter((x) => /^storm-\d+-\d+\.heapprofile$/.test(x))) {
+    const n = Number(f.split("-")[1]);
+    const s = summarizeAllocations(JSON.parse(await readFile(join(dir, f), "utf8")).head, n, 20);
+    out[join(dir, f)] = { self: s.self, inclusive: s.inclusive };
+  }
+  return out;
+}
+const allocationProfile = await allocations();
 const report = {
   startedAt: started.toISOString(),
   wallS: (Date.now() - started.getTime()) / 1000,
@@ -309,6 +330,7 @@ const report = {
   results,
   components,
   profile,
+  allocationProfile,
 };
 const out =
   values.out ??
@@ -320,5 +342,9 @@ for (const r of results) for (const e of r.errors) console.log(`N=${r.n}: ${e}`)
 for (const [file, p] of Object.entries(profile)) {
   console.log(`\nstorm CPU profile ${file} (self time, busy samples):`);
   for (const l of p.self.slice(0, 12)) console.log(`  ${(l.share * 100).toFixed(1).padStart(5)}%  ${l.name}`);
+}
+for (const [file, p] of Object.entries(allocationProfile)) {
+  console.log(`\nstorm allocations ${file} (bytes per registration, self):`);
+  for (const l of p.self.slice(0, 12)) console.log(`  ${String(l.bytesPerRegistration).padStart(6)} B  ${l.name}`);
 }
 console.log(`\nfigures: ${out}`);

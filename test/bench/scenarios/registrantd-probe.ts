@@ -5,6 +5,8 @@
  *
  * With REGISTRANTD_BENCH_PROFILE=DIR it records a CPU profile from `mark` to `final` (the storm only, not the
  * start-up) through the inspector, the same .cpuprofile `node --cpu-prof` writes; profile-summary.ts reads it.
+ * With REGISTRANTD_BENCH_ALLOC_PROFILE=DIR it records the storm's allocations instead (a .heapprofile, what
+ * DevTools' "allocation sampling" writes, collected objects included); alloc-summary.ts reads it.
  *
  *   fork("registrantd-probe.ts", [configJsonPath])  →  {ready, loadMs, ...}; then "stats" / "mark" / "stop"
  */
@@ -154,21 +156,35 @@ function stats(withLatencies = false): ProbeStats {
 }
 
 const profileDir = process.env["REGISTRANTD_BENCH_PROFILE"];
+const allocProfileDir = process.env["REGISTRANTD_BENCH_ALLOC_PROFILE"];
 let profiler: Session | undefined;
 
+/** The storm's CPU profile, or its allocations: V8's sampling heap profiler, objects already collected included. */
 async function startProfile(): Promise<void> {
-  if (profileDir === undefined || profiler !== undefined) return;
+  if ((profileDir === undefined && allocProfileDir === undefined) || profiler !== undefined) return;
   profiler = new Session();
   profiler.connect();
+  if (allocProfileDir !== undefined) {
+    await profiler.post("HeapProfiler.enable");
+    // these two options are in the protocol (V8 ≥ 10.9) but not yet in @types/node
+    const collected = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+    await profiler.post("HeapProfiler.startSampling", { samplingInterval: 1024, ...collected });
+    return;
+  }
   await profiler.post("Profiler.enable");
   await profiler.post("Profiler.setSamplingInterval", { interval: 500 });
   await profiler.post("Profiler.start");
 }
 
 async function stopProfile(): Promise<void> {
-  if (profiler === undefined || profileDir === undefined) return;
-  const { profile } = await profiler.post("Profiler.stop");
-  writeFileSync(join(profileDir, `storm-${records}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  if (profiler === undefined) return;
+  if (allocProfileDir !== undefined) {
+    const { profile } = await profiler.post("HeapProfiler.stopSampling");
+    writeFileSync(join(allocProfileDir, `storm-${records}-${process.pid}.heapprofile`), JSON.stringify(profile));
+  } else if (profileDir !== undefined) {
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(join(profileDir, `storm-${records}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  }
   profiler.disconnect();
   profiler = undefined;
 }

@@ -42,6 +42,8 @@ export interface RigOptions {
   readonly daemonModule?: string;
   /** directory for a CPU profile (.cpuprofile) of registrantd during the storm */
   readonly cpuProfDir?: string;
+  /** directory for an allocation profile (.heapprofile) of registrantd during the storm */
+  readonly allocProfDir?: string;
 }
 
 /** registrantd as the bench sees it. */
@@ -214,6 +216,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
       env: {
         ...process.env,
         ...(opts.cpuProfDir !== undefined && { REGISTRANTD_BENCH_PROFILE: opts.cpuProfDir }),
+        ...(opts.allocProfDir !== undefined && { REGISTRANTD_BENCH_ALLOC_PROFILE: opts.allocProfDir }),
         ...(opts.daemonModule !== undefined && { REGISTRANTD_BENCH_DAEMON: opts.daemonModule }),
       },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
