@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--n 10000,100000] [--expiry 60] [--burst] [--profile DIR] [--alloc-profile DIR]
  *                    [--no-components] [--no-floor]
- *                    [--cold-only] [--quick] [--tsx] [--dist .bench-dist-NAME] [--out FILE]
+ *                    [--cold-only] [--quick [--steady]] [--tsx] [--dist .bench-dist-NAME] [--out FILE]
  *
  * Per N: rig A = MariaDB store, no events: cold start, storm (CPU, lag, time-to-registered), MI list of the whole
  * table, steady state over one expiry window. Rig B = db_text store, every event to RabbitMQ with confirms: cold
@@ -12,7 +12,8 @@
  * registrar. Components: the older focused benches (engine ticks, store load, MI, events, SIP transactions),
  * each run as its own process and its output kept verbatim. `--cold-only`: cold start from MariaDB only (for sizes
  * such as 1,000,000 where a storm takes too long on a small machine). `--quick`: rig A's cold start, storm and
- * settled memory only, no floor and no components (to compare one change quickly).
+ * settled memory only, no floor and no components (to compare one change quickly); with `--steady`, then the steady
+ * state too (a million records refreshing, with the peak RSS over the window).
  *
  * registrantd runs compiled, as the bin does: the sources are built with tsconfig.build.json into .bench-dist/
  * (git-ignored) first. `--tsx` runs src/ under tsx instead (esbuild's keepNames adds a few % of CPU).
@@ -53,6 +54,7 @@ const { values } = parseArgs({
     "no-floor": { type: "boolean", default: false },
     "cold-only": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
+    steady: { type: "boolean", default: false },
     tsx: { type: "boolean", default: false },
     dist: { type: "string", default: ".bench-dist" },
     "floor-window": { type: "string", default: "1000" },
@@ -113,7 +115,11 @@ async function runSize(n: number): Promise<SizeResult> {
       res.storm = (await runStorm(rig)).figures;
       log(`N=${n}: storm ${res.storm.wallS.toFixed(1)} s, ${res.storm.cpuPer1000S.toFixed(3)} CPU-s/1000`);
       res.settled = await settledMemory(rig);
-      if (values.quick) return;
+      if (values.quick) {
+        // --quick --steady: a million records refreshing, without the other scenarios
+        if (values.steady) res.steady = await steadyState(rig, EXPIRY);
+        return;
+      }
       res.listAll = await listAll(rig);
       res.steady = await steadyState(rig, EXPIRY);
     } finally {
@@ -270,6 +276,10 @@ function table(results: SizeResult[]): string {
   add("steady: CPU-s per s (refreshes/s)", "", (r) => [
     `${fmt(r.steady?.cpuPerS, 3)} (${fmt(r.steady?.refreshesPerS)})`,
     "",
+  ]);
+  add("steady: peak RSS (VmHWM)", "< 1 GiB at 1M", (r) => [
+    `${fmt(r.steady === undefined ? undefined : r.steady.peakRssBytes / 2 ** 20)} MiB`,
+    ratio(r.steady?.peakRssBytes, 2 ** 30),
   ]);
   add("storm with events: lag p99", "< 50 ms", (r) => [
     `${fmt(r.stormWithEvents?.lagP99Ms, 1)} ms`,

@@ -17,9 +17,12 @@ export interface SteadyFigures {
   readonly lagP99Ms: number;
   readonly failures: number;
   readonly rssBytes: number;
+  /** the kernel's high-water mark of the RSS over the window (VmHWM, reset at its start) */
+  readonly peakRssBytes: number;
 }
 
 export async function steadyState(rig: Rig, windowS: number): Promise<SteadyFigures> {
+  await rig.probe.resetPeakRss();
   const s0 = await rig.probe.mark();
   const t0 = performance.now();
   await sleep(windowS * 1000);
@@ -37,5 +40,6 @@ export async function steadyState(rig: Rig, windowS: number): Promise<SteadyFigu
     lagP99Ms: s1.lagP99Ms,
     failures: s1.failures - s0.failures,
     rssBytes: s1.rssBytes,
+    peakRssBytes: await rig.probe.peakRssBytes(),
   };
 }
