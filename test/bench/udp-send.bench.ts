@@ -19,21 +19,11 @@
 import { fork } from "node:child_process";
 import { createSocket } from "node:dgram";
 import type { Socket } from "node:dgram";
-import { lookup as dnsLookup } from "node:dns";
-import type { LookupOneOptions } from "node:dns";
 import { once } from "node:events";
-import { isIP } from "node:net";
+import { ipLiteralLookup } from "../../src/sip/transport/udp.js";
 
 const COUNT = Number(process.argv[2] ?? 200_000);
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/** `dns.lookup` answers an IP literal one `nextTick` later; this answers it at once. */
-function ipLiteralLookup(hostname: string, options: number | LookupOneOptions, callback: LookupCallback): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dnsLookup(hostname, options as LookupOneOptions, callback);
-}
 const BURST = 256;
 
 if (process.argv[2] === "--sink") {
