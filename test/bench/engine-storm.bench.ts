@@ -12,7 +12,9 @@
  * on and refreshes it (same dialogs). Prints CPU µs per registration per round. For instruction counts, run it
  * compiled (REGISTRANTD_BENCH_DAEMON=file:///…/src/daemon.js, built with tsconfig.build.json as
  * test/bench/run.ts does) under `valgrind --tool=callgrind node --single-threaded --predictable …` twice with
- * different round counts and divide the difference by the extra registrations: the start-up cancels out.
+ * different round counts and divide the difference by the extra registrations: the start-up cancels out. Totals
+ * of one build still vary, 20,000 first registrations by up to 0.35 G of ~6.8 G (the GC's schedule moves; with
+ * heap_headroom_mb 0 as well): run each build several times, side by side, and compare the medians.
  * HEAP_PROFILE=file.json records V8's sampling heap profile (collected objects included) over rounds
  * HEAP_PROFILE_FROM (default 2) to the last, to be read with a per-function summary (bytes per registration =
  * total / (rounds profiled · n)); from round 1 it sees the first registrations (new dialogs).
