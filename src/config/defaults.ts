@@ -46,7 +46,7 @@ export const DEFAULT_CONFIG: Config = {
   max_transactions_in_flight: 256,
   max_register_rate: 0,
   max_register_rate_per_registrar: 0,
-  heap_headroom_mb: 256,
+  heap_headroom_mb: 128,
   listen: ["udp:127.0.0.1:5060"],
   tls: {},
   user_agent: "registrantd",
