@@ -38,7 +38,7 @@ export function skipWs(s: string, i: number, end = s.length): number {
 }
 
 /** End of an unquoted parameter value (token or host) at `i`: IPv6 references bring "[", "]" and ":" along. */
-export function paramValueEnd(s: string, i: number, end: number): number {
+function paramValueEnd(s: string, i: number, end: number): number {
   while (i < end) {
     const c = s.charCodeAt(i);
     if (!isTokenChar(c) && c !== 0x3a && c !== 0x5b && c !== 0x5d) break;
@@ -225,30 +225,12 @@ export function trimEnd(value: string, start: number, end: number): number {
  */
 export function parseGenericParams(s: string, start: number, end = s.length): Map<string, string | null> | undefined {
   const params = new Map<string, string | null>();
-  let i = skipWs(s, start, end);
-  while (i < end) {
-    if (s.charCodeAt(i) !== SEMI) return undefined;
-    i = skipWs(s, i + 1, end);
-    const nameStart = i;
-    while (i < end && isTokenChar(s.charCodeAt(i))) i++;
-    if (i === nameStart) return undefined;
-    const name = lowerToken(s, nameStart, i);
-    i = skipWs(s, i, end);
-    let value: string | null = null;
-    if (i < end && s.charCodeAt(i) === EQ) {
-      i = skipWs(s, i + 1, end);
-      const valueStart = i;
-      if (i < end && s.charCodeAt(i) === QUOTE) {
-        i = scanQuoted(s, i, end);
-        if (i < 0) return undefined;
-      } else {
-        i = paramValueEnd(s, i, end);
-        if (i === valueStart) return undefined;
-      }
-      value = s.slice(valueStart, i);
-      i = skipWs(s, i, end);
-    }
-    if (!params.has(name)) params.set(name, value);
+  const p = scratchParam;
+  for (let i = skipWs(s, start, end); i < end;) {
+    i = readGenericParam(s, i, end, p);
+    if (i < 0) return undefined;
+    const name = lowerToken(s, p.nameStart, p.nameEnd);
+    if (!params.has(name)) params.set(name, p.valueStart < 0 ? null : s.slice(p.valueStart, p.valueEnd));
   }
   return params;
 }
@@ -260,30 +242,55 @@ export function parseGenericParams(s: string, start: number, end = s.length): Ma
  */
 export function genericParam(s: string, start: number, end: number, lower: string): string | null | undefined | false {
   let found: string | null | undefined;
-  let i = skipWs(s, start, end);
-  while (i < end) {
-    if (s.charCodeAt(i) !== SEMI) return false;
-    i = skipWs(s, i + 1, end);
-    const nameStart = i;
-    while (i < end && isTokenChar(s.charCodeAt(i))) i++;
-    if (i === nameStart) return false;
-    const wanted = found === undefined && i - nameStart === lower.length && equalsLowerAt(s, nameStart, lower);
-    i = skipWs(s, i, end);
-    let value: string | null = null;
-    if (i < end && s.charCodeAt(i) === EQ) {
-      i = skipWs(s, i + 1, end);
-      const valueStart = i;
-      if (i < end && s.charCodeAt(i) === QUOTE) {
-        i = scanQuoted(s, i, end);
-        if (i < 0) return false;
-      } else {
-        i = paramValueEnd(s, i, end);
-        if (i === valueStart) return false;
-      }
-      if (wanted) value = s.slice(valueStart, i);
-      i = skipWs(s, i, end);
+  const p = scratchParam;
+  for (let i = skipWs(s, start, end); i < end;) {
+    i = readGenericParam(s, i, end, p);
+    if (i < 0) return false;
+    if (found === undefined && p.nameEnd - p.nameStart === lower.length && equalsLowerAt(s, p.nameStart, lower)) {
+      found = p.valueStart < 0 ? null : s.slice(p.valueStart, p.valueEnd);
     }
-    if (wanted) found = value;
   }
   return found;
+}
+
+/** Where readGenericParam found a parameter's name and value in the text (`valueStart` -1: no value). */
+interface ParamSpan {
+  nameStart: number;
+  nameEnd: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/** One reader at a time uses it, between two reads: no object per parameter. */
+const scratchParam: ParamSpan = { nameStart: 0, nameEnd: 0, valueStart: -1, valueEnd: -1 };
+
+/**
+ * Reads one `SEMI generic-param` at `s[i]` (RFC 3261 §25.1: `generic-param = token [ EQUAL gen-value ]`,
+ * `gen-value = token / host / quoted-string`), below `end`, into `span`: the index after it and the white space
+ * that follows, or -1 when it is malformed.
+ */
+function readGenericParam(s: string, i: number, end: number, span: ParamSpan): number {
+  if (s.charCodeAt(i) !== SEMI) return -1;
+  i = skipWs(s, i + 1, end);
+  span.nameStart = i;
+  while (i < end && isTokenChar(s.charCodeAt(i))) i++;
+  if (i === span.nameStart) return -1;
+  span.nameEnd = i;
+  span.valueStart = -1;
+  i = skipWs(s, i, end);
+  if (i < end && s.charCodeAt(i) === EQ) {
+    i = skipWs(s, i + 1, end);
+    const valueStart = i;
+    if (i < end && s.charCodeAt(i) === QUOTE) {
+      i = scanQuoted(s, i, end);
+      if (i < 0) return -1;
+    } else {
+      i = paramValueEnd(s, i, end);
+      if (i === valueStart) return -1;
+    }
+    span.valueStart = valueStart;
+    span.valueEnd = i;
+    i = skipWs(s, i, end);
+  }
+  return i;
 }
