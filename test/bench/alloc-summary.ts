@@ -9,6 +9,7 @@
  * The number of registrations defaults to the N in the file name.
  */
 import { readFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { basename } from "node:path";
 
 interface AllocNode {
@@ -20,7 +21,8 @@ interface AllocNode {
 
 export interface AllocLine {
   readonly name: string;
-  readonly bytesPerRegistration: number;
+  /** bytes allocated per unit of work (a registration, a REGISTER) */
+  readonly bytesEach: number;
 }
 
 const frameName = (n: AllocNode): string => {
@@ -31,7 +33,7 @@ const frameName = (n: AllocNode): string => {
 
 export function summarizeAllocations(
   head: AllocNode,
-  registrations: number,
+  units: number,
   top = 25,
 ): { total: number; self: AllocLine[]; inclusive: AllocLine[] } {
   const self = new Map<string, number>();
@@ -51,8 +53,38 @@ export function summarizeAllocations(
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, bytes]) => ({ name, bytesPerRegistration: Math.round(bytes / registrations) }));
+      .map(([name, bytes]) => ({ name, bytesEach: Math.round(bytes / units) }));
   return { total, self: lines(self), inclusive: lines(inclusive) };
+}
+
+/**
+ * Starts V8's sampling heap profiler on this process, objects already collected included (one sample per
+ * `intervalBytes` on average); `stop()` gives the profile, what DevTools saves as a .heapprofile.
+ */
+export async function sampleAllocations(intervalBytes: number): Promise<{ stop(): Promise<{ head: AllocNode }> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  // these two options are in the protocol (V8 ≥ 10.9) but not yet in @types/node
+  const collected = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  await session.post("HeapProfiler.startSampling", { samplingInterval: intervalBytes, ...collected });
+  return {
+    async stop() {
+      const { profile } = await session.post("HeapProfiler.stopSampling");
+      session.disconnect();
+      return profile;
+    },
+  };
+}
+
+/** Prints the bytes allocated per unit of work (`unit`: "registration", "REGISTER"), in all and by function. */
+export function printAllocations(head: AllocNode, units: number, unit: string, top = 25): void {
+  const s = summarizeAllocations(head, units, top);
+  console.log(`${Math.round(s.total / units)} B allocated per ${unit} (${units} of them)`);
+  console.log("\nself:");
+  for (const l of s.self) console.log(`${String(l.bytesEach).padStart(8)} B  ${l.name}`);
+  console.log("\ninclusive:");
+  for (const l of s.inclusive) console.log(`${String(l.bytesEach).padStart(8)} B  ${l.name}`);
 }
 
 if (process.argv[1]?.endsWith("alloc-summary.ts") === true) {
@@ -61,13 +93,5 @@ if (process.argv[1]?.endsWith("alloc-summary.ts") === true) {
   const n = Number(process.argv[3] ?? /storm-(\d+)-/.exec(basename(file))?.[1]);
   if (!(n > 0)) throw new Error("registrations: give them, or keep the storm-N-PID file name");
   const { head } = JSON.parse(readFileSync(file, "utf8")) as { head: AllocNode };
-  const s = summarizeAllocations(head, n, Number(process.argv[4] ?? 25));
-  console.log(`${Math.round(s.total / n)} B allocated per registration (${n} registrations)`);
-  for (const [title, lines] of [
-    ["self", s.self],
-    ["inclusive", s.inclusive],
-  ] as const) {
-    console.log(`\n${title}:`);
-    for (const l of lines) console.log(`${String(l.bytesPerRegistration).padStart(8)} B  ${l.name}`);
-  }
+  printAllocations(head, n, "registration", Number(process.argv[4] ?? 25));
 }

@@ -20,7 +20,6 @@
  * total / (rounds profiled · n)); from round 1 it sees the first registrations (new dialogs).
  */
 import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import { ManualClock } from "../../src/clock.js";
 import type { Config } from "../../src/config/config.js";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.js";
@@ -31,6 +30,7 @@ import { RegState } from "../../src/registrant/state.js";
 import type { SipResponse } from "../../src/sip/message.js";
 import type { Destination, RegisterRequest, SendOutcome, SipClient } from "../../src/sip/sip-client.js";
 import { MemoryStore } from "../support/memory-store.js";
+import { sampleAllocations } from "./alloc-summary.js";
 
 const N = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -128,26 +128,15 @@ async function storm(): Promise<void> {
   if (failed !== 0) throw new Error(`${failed} registrations failed`);
 }
 
-let profiler: Session | undefined;
+let sampler: Awaited<ReturnType<typeof sampleAllocations>> | undefined;
 for (let round = 1; round <= ROUNDS; round++) {
-  if (round === heapProfileFrom && heapProfilePath !== undefined) {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post("HeapProfiler.enable");
-    await profiler.post("HeapProfiler.startSampling", {
-      samplingInterval: 512,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    });
-  }
+  if (round === heapProfileFrom && heapProfilePath !== undefined) sampler = await sampleAllocations(512);
   const c0 = process.cpuUsage();
   await storm();
   const cpu = process.cpuUsage(c0);
   console.log(`round ${round}: ${N} registrations, ${((cpu.user + cpu.system) / N).toFixed(2)} CPU µs each`);
 }
-if (profiler !== undefined && heapProfilePath !== undefined) {
-  const { profile } = await profiler.post("HeapProfiler.stopSampling");
-  writeFileSync(heapProfilePath, JSON.stringify(profile));
-  profiler.disconnect();
+if (sampler !== undefined && heapProfilePath !== undefined) {
+  writeFileSync(heapProfilePath, JSON.stringify(await sampler.stop()));
 }
 await daemon.stop();

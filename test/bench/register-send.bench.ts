@@ -23,7 +23,6 @@
 import { fork } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
-import { Session } from "node:inspector/promises";
 import { answerChallenge } from "../../src/sip/digest.js";
 import { parseMessage } from "../../src/sip/parse.js";
 import { serializeRegister } from "../../src/sip/serialize.js";
@@ -33,6 +32,7 @@ import { UdpTransport } from "../../src/sip/transport/udp.js";
 import type { SendFailureSink } from "../../src/sip/transport/udp.js";
 import { buildRegister } from "../../src/registrant/register-request.js";
 import { RegistrantRecord } from "../../src/registrant/record.js";
+import { printAllocations, sampleAllocations } from "./alloc-summary.js";
 
 const BURST = 256;
 const RECORDS = 1000;
@@ -47,17 +47,9 @@ async function main(mode: string, registrations: number): Promise<void> {
   const bench = new RegisterSends(udp, port);
   if (mode === "heap") {
     await bench.run(Math.min(registrations, 20_000)); // warm-up: compiled code, as in a storm
-    const session = new Session();
-    session.connect();
-    await session.post("HeapProfiler.enable");
-    await session.post("HeapProfiler.startSampling", {
-      samplingInterval: 128,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    });
+    const sampler = await sampleAllocations(128);
     await bench.run(registrations);
-    const { profile } = await session.post("HeapProfiler.stopSampling");
-    printBySelf(profile.head, 2 * registrations);
+    printAllocations((await sampler.stop()).head, 2 * registrations, "REGISTER");
   } else {
     await bench.run(registrations);
   }
@@ -151,30 +143,6 @@ class RegisterSends implements SendFailureSink {
       rport: true,
     };
     this.udp.send(serializeRegister(req, via), { address: "127.0.0.1", port: this.port }, this);
-  }
-}
-
-interface ProfileNode {
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
-  readonly selfSize: number;
-  readonly children: readonly ProfileNode[];
-}
-
-/** Bytes per REGISTER, in all and by function (self), the largest first. */
-function printBySelf(head: ProfileNode, registers: number): void {
-  const bySelf = new Map<string, number>();
-  let total = 0;
-  const walk = (n: ProfileNode): void => {
-    const f = n.callFrame;
-    const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop() ?? ""}:${f.lineNumber + 1}`;
-    bySelf.set(name, (bySelf.get(name) ?? 0) + n.selfSize);
-    total += n.selfSize;
-    n.children.forEach(walk);
-  };
-  walk(head);
-  console.log(`${(total / registers).toFixed(0)} B allocated per REGISTER`);
-  for (const [name, bytes] of [...bySelf].sort((a, b) => b[1] - a[1])) {
-    if (bytes / registers >= 4) console.log(`${(bytes / registers).toFixed(0).padStart(7)} B  ${name}`);
   }
 }
 

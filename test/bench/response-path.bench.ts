@@ -11,13 +11,13 @@
  * `valgrind --tool=callgrind` with n and 2n and take the difference for instructions per registration. Run it
  * compiled with tsc (see sip-storm.bench.ts).
  */
-import { Session } from "node:inspector/promises";
 import { parseCSeq, topViaBranch } from "../../src/sip/headers.js";
 import type { SipResponse } from "../../src/sip/message.js";
 import { headerValue } from "../../src/sip/message.js";
 import { parseMessage } from "../../src/sip/parse.js";
 import { urisEqual } from "../../src/sip/uri.js";
 import { grantedExpires, wireReaders } from "../../src/registrant/response.js";
+import { printAllocations, sampleAllocations } from "./alloc-summary.js";
 
 const N = Number(process.argv[2] ?? 100_000);
 const ALLOC = process.argv[3] === "alloc";
@@ -72,39 +72,12 @@ function registration(i: number): number {
   return grantedExpires(p200.message, contacts, bindings[k]!, equal) + answer.value.length;
 }
 
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
-}
-
-function bySelf(node: ProfileNode, out: Map<string, number>): void {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const name = `${functionName || "(anonymous)"} ${url.split("/").pop() ?? ""}:${lineNumber + 1}`;
-  out.set(name, (out.get(name) ?? 0) + node.selfSize);
-  for (const child of node.children) bySelf(child, out);
-}
-
 let sink = 0;
 for (let i = 0; i < 20_000; i++) sink += registration(i); // warm-up: optimised code, full nonce counter
 if (ALLOC) {
-  const session = new Session();
-  session.connect();
-  await session.post("HeapProfiler.enable");
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: 512,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  });
+  const sampler = await sampleAllocations(512);
   for (let i = 0; i < N; i++) sink += registration(i);
-  const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
-  const self = new Map<string, number>();
-  bySelf(profile.head, self);
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`${(total / N).toFixed(0)} B allocated per registration`);
-  for (const [name, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
-    if (bytes / N >= 1) console.log(`${(bytes / N).toFixed(0).padStart(6)} ${name}`);
-  }
+  printAllocations((await sampler.stop()).head, N, "registration");
 } else {
   for (let i = 0; i < N; i++) sink += registration(i);
 }

@@ -355,6 +355,6 @@ for (const [file, p] of Object.entries(profile)) {
 }
 for (const [file, p] of Object.entries(allocationProfile)) {
   console.log(`\nstorm allocations ${file} (bytes per registration, self):`);
-  for (const l of p.self.slice(0, 12)) console.log(`  ${String(l.bytesPerRegistration).padStart(6)} B  ${l.name}`);
+  for (const l of p.self.slice(0, 12)) console.log(`  ${String(l.bytesEach).padStart(6)} B  ${l.name}`);
 }
 console.log(`\nfigures: ${out}`);

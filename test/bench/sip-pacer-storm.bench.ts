@@ -13,7 +13,6 @@
  * environment sets T1 (T2 = 8 × T1, Timer F = 64 × T1), e.g. T1=60000 to keep retransmissions out under valgrind.
  */
 import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import { answerChallenge } from "../../src/sip/digest.js";
 import { parseContacts } from "../../src/sip/headers.js";
 import { headerValues } from "../../src/sip/message.js";
@@ -22,6 +21,7 @@ import type { RegisterRequest, SendOutcome } from "../../src/sip/sip-client.js";
 import { SipStack } from "../../src/sip/sip-stack.js";
 import { urisEqual } from "../../src/sip/uri.js";
 import { LOAD_PASSWORD, startLoadRegistrar } from "./load-registrar.js";
+import { sampleAllocations } from "./alloc-summary.js";
 
 const N = Number(process.argv[2] ?? 20_000);
 const PROFILE = process.argv[3];
@@ -85,21 +85,9 @@ async function round(r: number): Promise<void> {
 
 try {
   await round(0);
-  const session = PROFILE !== undefined ? new Session() : undefined;
-  if (session !== undefined) {
-    session.connect();
-    await session.post("HeapProfiler.enable");
-    await session.post("HeapProfiler.startSampling", {
-      samplingInterval: 512,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    });
-  }
+  const sampler = PROFILE !== undefined ? await sampleAllocations(512) : undefined;
   await round(1);
-  if (session !== undefined && PROFILE !== undefined) {
-    const { profile } = await session.post("HeapProfiler.stopSampling");
-    writeFileSync(PROFILE, JSON.stringify(profile));
-  }
+  if (sampler !== undefined && PROFILE !== undefined) writeFileSync(PROFILE, JSON.stringify(await sampler.stop()));
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   console.log(`after an idle second: ${wheelLine()}`);
 } finally {

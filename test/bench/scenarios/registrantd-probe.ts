@@ -19,6 +19,7 @@ import type { Config } from "../../../src/config/config.js";
 import type * as DaemonModule from "../../../src/daemon.js";
 import { silentLogger } from "../../../src/log.js";
 import { RegState } from "../../../src/registrant/state.js";
+import { sampleAllocations } from "../alloc-summary.js";
 
 export interface ProbeStats {
   readonly cpuUserS: number;
@@ -158,33 +159,31 @@ function stats(withLatencies = false): ProbeStats {
 const profileDir = process.env["REGISTRANTD_BENCH_PROFILE"];
 const allocProfileDir = process.env["REGISTRANTD_BENCH_ALLOC_PROFILE"];
 let profiler: Session | undefined;
+let allocations: Awaited<ReturnType<typeof sampleAllocations>> | undefined;
 
-/** The storm's CPU profile, or its allocations: V8's sampling heap profiler, objects already collected included. */
+/** The storm's CPU profile, or its allocations (V8's sampling heap profiler, collected objects included). */
 async function startProfile(): Promise<void> {
-  if ((profileDir === undefined && allocProfileDir === undefined) || profiler !== undefined) return;
-  profiler = new Session();
-  profiler.connect();
   if (allocProfileDir !== undefined) {
-    await profiler.post("HeapProfiler.enable");
-    // these two options are in the protocol (V8 ≥ 10.9) but not yet in @types/node
-    const collected = { includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
-    await profiler.post("HeapProfiler.startSampling", { samplingInterval: 1024, ...collected });
+    allocations ??= await sampleAllocations(1024);
     return;
   }
+  if (profileDir === undefined || profiler !== undefined) return;
+  profiler = new Session();
+  profiler.connect();
   await profiler.post("Profiler.enable");
   await profiler.post("Profiler.setSamplingInterval", { interval: 500 });
   await profiler.post("Profiler.start");
 }
 
 async function stopProfile(): Promise<void> {
-  if (profiler === undefined) return;
-  if (allocProfileDir !== undefined) {
-    const { profile } = await profiler.post("HeapProfiler.stopSampling");
+  if (allocations !== undefined && allocProfileDir !== undefined) {
+    const profile = await allocations.stop();
     writeFileSync(join(allocProfileDir, `storm-${records}-${process.pid}.heapprofile`), JSON.stringify(profile));
-  } else if (profileDir !== undefined) {
-    const { profile } = await profiler.post("Profiler.stop");
-    writeFileSync(join(profileDir, `storm-${records}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    allocations = undefined;
   }
+  if (profiler === undefined || profileDir === undefined) return;
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(join(profileDir, `storm-${records}-${process.pid}.cpuprofile`), JSON.stringify(profile));
   profiler.disconnect();
   profiler = undefined;
 }
