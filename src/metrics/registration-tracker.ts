@@ -1,63 +1,29 @@
 import type { Coords } from "../registrant/coords.js";
 import { RegState } from "../registrant/state.js";
 import type { StateChange, TableChange } from "../registrant/state-change.js";
+import { IdPages } from "../registrant/id-pages.js";
 import { BoundedLabels } from "./bounded-labels.js";
 
-/** Record ids per page of start times: 8 KB each. */
-const PAGE_SIZE = 1024;
-/** Emptied pages kept for reuse, so a trickle of refreshes does not allocate and free a page per registration. */
-const SPARE_PAGES = 16;
-
 /**
- * Wall-clock ms by record id, NaN = none: typed-array pages indexed by the id, a page given back once none of its
- * ids has a time. Record ids are handed out in order and a reload gives new ones, so the pages follow the records
- * in flight. A `Map<number, number>` cost a boxed number per entry and rehashed as a storm filled and drained it
- * (~110 B allocated per registration); a million in flight take 8 MB here.
+ * Wall-clock ms by record id, NaN = none (a time of 0 is a time). A `Map<number, number>` cost a boxed number per
+ * entry and rehashed as a storm filled and drained it (~110 B allocated per registration); a million in flight
+ * take 8 MB here.
  */
 export class TimesById {
-  private readonly pages: (Float64Array | undefined)[] = [];
-  /** ids with a time, per page */
-  private readonly used: number[] = [];
-  private readonly spare: Float64Array[] = [];
+  private readonly times = new IdPages((size) => new Float64Array(size).fill(Number.NaN), Number.NaN);
 
   get(id: number): number {
-    return this.pages[Math.floor(id / PAGE_SIZE)]?.[id % PAGE_SIZE] ?? Number.NaN;
+    return this.times.get(id);
   }
 
   /** Sets the time of an id that has none. */
   setIfAbsent(id: number, ms: number): void {
-    const p = Math.floor(id / PAGE_SIZE);
-    const page = this.pages[p] ?? this.newPage(p);
-    const i = id % PAGE_SIZE;
-    if (!Number.isNaN(page[i]!)) return;
-    page[i] = ms;
-    this.used[p]!++;
+    if (Number.isNaN(this.times.get(id))) this.times.set(id, ms);
   }
 
   /** The id's time (NaN if none), which it then no longer has. */
   take(id: number): number {
-    const p = Math.floor(id / PAGE_SIZE);
-    const page = this.pages[p];
-    if (page === undefined) return Number.NaN;
-    const i = id % PAGE_SIZE;
-    const ms = page[i]!;
-    if (Number.isNaN(ms)) return ms;
-    page[i] = Number.NaN;
-    if (--this.used[p]! === 0) this.dropPage(p, page);
-    return ms;
-  }
-
-  private newPage(p: number): Float64Array {
-    // an emptied page holds NaN everywhere already
-    const page = this.spare.pop() ?? new Float64Array(PAGE_SIZE).fill(Number.NaN);
-    this.pages[p] = page;
-    this.used[p] = 0;
-    return page;
-  }
-
-  private dropPage(p: number, page: Float64Array): void {
-    this.pages[p] = undefined;
-    if (this.spare.length < SPARE_PAGES) this.spare.push(page);
+    return this.times.take(id);
   }
 }
 

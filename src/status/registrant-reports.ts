@@ -1,4 +1,5 @@
 import type { Coords } from "../registrant/coords.js";
+import { IdPages } from "../registrant/id-pages.js";
 import { RegState, stateName } from "../registrant/state.js";
 import type { RegStateValue } from "../registrant/state.js";
 
@@ -7,9 +8,6 @@ export const REPORTS_KEPT = 20;
 const PAGE_BITS = 10;
 const PAGE = 1 << PAGE_BITS;
 const NONE = -1;
-/** record ids per page of the id → slot directory */
-const ID_PAGE_BITS = 12;
-const ID_PAGE = 1 << ID_PAGE_BITS;
 
 /** The texts uac_registrant reports (reference uac-registrant §9), with their trailing newline. */
 const STATE_COUNT = 10;
@@ -55,9 +53,8 @@ export class RegistrantReports {
   private readonly pages: Page[] = [];
   /** AOR → first slot with that AOR (the others follow `next`) */
   private readonly byAor = new Map<string, number>();
-  /** record id → slot + 1 (0: none), in pages allocated while one of their ids is bound */
-  private readonly idPages: (Int32Array | undefined)[] = [];
-  private readonly idPageUse: number[] = [];
+  /** record id → slot (NONE: none), in pages kept while one of their ids is bound */
+  private readonly slotById = new IdPages((size) => new Int32Array(size).fill(NONE), NONE);
   private freeSlot = NONE;
   private used = 0;
   private newest = NONE;
@@ -68,7 +65,7 @@ export class RegistrantReports {
    * cache misses). NONE: look it up with `find`.
    */
   slotOfRecord(id: number, c: Coords): number {
-    const s = (this.idPages[id >>> ID_PAGE_BITS]?.[id & (ID_PAGE - 1)] ?? 0) - 1;
+    const s = this.slotById.get(id);
     if (s === NONE) return NONE;
     const p = this.pages[s >>> PAGE_BITS]!;
     const o = s & (PAGE - 1);
@@ -76,24 +73,13 @@ export class RegistrantReports {
   }
 
   bindRecord(id: number, s: number): void {
-    const i = id >>> ID_PAGE_BITS;
-    let page = this.idPages[i];
-    if (page === undefined) {
-      page = this.idPages[i] = new Int32Array(ID_PAGE);
-      this.idPageUse[i] = 0;
-    }
-    if (page[id & (ID_PAGE - 1)] === 0) this.idPageUse[i]!++;
-    page[id & (ID_PAGE - 1)] = s + 1;
+    this.slotById.set(id, s);
     this.pageOf(s).owner[s & (PAGE - 1)] = id;
   }
 
   /** the record is gone (removed, or replaced by one with a new id) */
   unbindRecord(id: number): void {
-    const i = id >>> ID_PAGE_BITS;
-    const page = this.idPages[i];
-    if (page === undefined || page[id & (ID_PAGE - 1)] === 0) return;
-    page[id & (ID_PAGE - 1)] = 0;
-    if (--this.idPageUse[i]! === 0) this.idPages[i] = undefined;
+    this.slotById.take(id);
   }
 
   /** the slot of these coordinates, NONE when there is none */
